@@ -1,0 +1,220 @@
+// Typed client of the apiserver. Objects go in and come out in their
+// Kubernetes JSON form; failures are ApiErrors with a code.
+import * as grpc from '@grpc/grpc-js';
+import { apiService, MAX_MESSAGE_BYTES } from '../api/service.js';
+import { ApiError } from '../errors.js';
+import { kindInfo, kindByName, wrap, unwrap, type KindName, type KindTypes, type AnyObject, type KindInfo } from '../api/kinds.js';
+import type * as T from '../api/generated/types.js';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+export interface WatchOptions extends ListOptions {
+  resourceVersion?: string;
+  allowBookmarks?: boolean;
+}
+export interface DeleteOptions {
+  preconditions?: { uid?: string; resourceVersion?: string };
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  dryRun?: boolean;
+}
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+export interface WatchEvent<O> {
+  type: WatchEventType;
+  /** absent on BOOKMARK */
+  object: O;
+  resourceVersion: string;
+}
+
+/** A running watch: iterate it for events; stop() ends it. */
+export interface Watch<O> extends AsyncIterable<WatchEvent<O>> {
+  stop(): void;
+}
+
+type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => grpc.ClientUnaryCall;
+
+const ClientCtor = grpc.makeGenericClientConstructor(apiService, 'Api');
+
+export interface ClientOptions {
+  /** per-call deadline for unary calls, ms */
+  timeoutMs?: number;
+}
+
+export class ApiClient {
+  private readonly client: grpc.Client;
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly server: string,
+    opts: ClientOptions = {},
+  ) {
+    this.client = new ClientCtor(server, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+    });
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private call<R>(method: string, req: unknown): Promise<R> {
+    const fn = (this.client as unknown as Record<string, Unary>)[method]!.bind(this.client);
+    return new Promise<R>((resolve, reject) => {
+      fn(req, new grpc.Metadata(), { deadline: Date.now() + this.timeoutMs }, (err, res) => {
+        if (err) reject(ApiError.fromGrpc(err));
+        else resolve(res as R);
+      });
+    });
+  }
+
+  private infoOf(obj: AnyObject): KindInfo {
+    const info = obj.kind ? kindByName(obj.kind) : undefined;
+    if (!info) throw new ApiError('BadRequest', `object has no known kind (got ${JSON.stringify(obj.kind)}); set "kind"`);
+    return info;
+  }
+
+  private unwrapAs<O>(o: T.ApiObject): O {
+    const u = unwrap(o);
+    if (!u) throw new ApiError('Internal', 'apiserver returned an empty object');
+    return u.obj as O;
+  }
+
+  async create<O extends AnyObject>(obj: O, opts: { dryRun?: boolean } = {}): Promise<O> {
+    const res = await this.call<T.ApiObject>('Create', { object: wrap(this.infoOf(obj), obj), dryRun: !!opts.dryRun });
+    return this.unwrapAs<O>(res);
+  }
+
+  async update<O extends AnyObject>(obj: O, opts: { dryRun?: boolean } = {}): Promise<O> {
+    const res = await this.call<T.ApiObject>('Update', { object: wrap(this.infoOf(obj), obj), dryRun: !!opts.dryRun });
+    return this.unwrapAs<O>(res);
+  }
+
+  async updateStatus<O extends AnyObject>(obj: O): Promise<O> {
+    const res = await this.call<T.ApiObject>('UpdateStatus', { object: wrap(this.infoOf(obj), obj) });
+    return this.unwrapAs<O>(res);
+  }
+
+  async get<K extends KindName>(kind: K, namespace: string | undefined, name: string): Promise<KindTypes[K]> {
+    const res = await this.call<T.ApiObject>('Get', { resource: kindInfo(kind).resource, namespace: namespace ?? '', name });
+    return this.unwrapAs<KindTypes[K]>(res);
+  }
+
+  async list<K extends KindName>(kind: K, opts: ListOptions = {}): Promise<{ items: KindTypes[K][]; resourceVersion: string }> {
+    const res = await this.call<T.ListResponse>('List', {
+      resource: kindInfo(kind).resource,
+      namespace: opts.namespace ?? '',
+      labelSelector: opts.labelSelector ?? '',
+      fieldSelector: opts.fieldSelector ?? '',
+    });
+    return { items: (res.items ?? []).map((o) => this.unwrapAs<KindTypes[K]>(o)), resourceVersion: res.resourceVersion ?? '' };
+  }
+
+  async delete<K extends KindName>(
+    kind: K,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): Promise<{ object: KindTypes[K]; deleted: boolean }> {
+    const res = await this.call<T.DeleteResponse>('Delete', {
+      resource: kindInfo(kind).resource,
+      namespace: namespace ?? '',
+      name,
+      preconditions: opts.preconditions,
+      gracePeriodSeconds: opts.gracePeriodSeconds,
+      propagationPolicy: opts.propagationPolicy ?? '',
+      dryRun: !!opts.dryRun,
+    });
+    return { object: this.unwrapAs<KindTypes[K]>(res.object ?? {}), deleted: !!res.deleted };
+  }
+
+  async bind(namespace: string, name: string, nodeName: string, uid?: string): Promise<T.Pod> {
+    const res = await this.call<T.ApiObject>('Bind', { namespace, name, nodeName, uid: uid ?? '' });
+    return this.unwrapAs<T.Pod>(res);
+  }
+
+  async version(): Promise<T.VersionInfo> {
+    return this.call<T.VersionInfo>('Version', {});
+  }
+
+  /**
+   * Streams changes after opts.resourceVersion. The iterator ends when stop()
+   * is called and throws an ApiError (TooOld: relist; Unavailable: retry) when
+   * the stream fails.
+   */
+  watch<K extends KindName>(kind: K, opts: WatchOptions = {}): Watch<KindTypes[K]> {
+    const stream = (this.client as unknown as Record<string, (req: unknown) => grpc.ClientReadableStream<T.WatchEvent>>)
+      .Watch!.call(this.client, {
+        resource: kindInfo(kind).resource,
+        namespace: opts.namespace ?? '',
+        labelSelector: opts.labelSelector ?? '',
+        fieldSelector: opts.fieldSelector ?? '',
+        resourceVersion: opts.resourceVersion ?? '',
+        allowBookmarks: !!opts.allowBookmarks,
+      });
+    const queue: WatchEvent<KindTypes[K]>[] = [];
+    let failure: ApiError | undefined;
+    let ended = false;
+    let stopped = false;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    stream.on('data', (ev: T.WatchEvent) => {
+      const u = unwrap(ev.object);
+      queue.push({
+        type: ev.type as WatchEventType,
+        object: u?.obj as KindTypes[K],
+        resourceVersion: ev.resourceVersion || u?.obj.metadata?.resourceVersion || '',
+      });
+      notify();
+    });
+    stream.on('error', (err: grpc.ServiceError) => {
+      if (!(stopped && err.code === grpc.status.CANCELLED)) failure = ApiError.fromGrpc(err);
+      ended = true;
+      notify();
+    });
+    stream.on('end', () => {
+      ended = true;
+      notify();
+    });
+    return {
+      stop() {
+        stopped = true;
+        stream.cancel();
+        ended = true;
+        notify();
+      },
+      async *[Symbol.asyncIterator]() {
+        try {
+          for (;;) {
+            if (queue.length) {
+              yield queue.shift()!;
+              continue;
+            }
+            if (stopped) return;
+            if (failure) throw failure;
+            if (ended) {
+              // The server never ends a watch by itself; an end without stop() is a lost stream.
+              throw new ApiError('Unavailable', 'watch stream ended by the server; start a new watch');
+            }
+            await new Promise<void>((r) => (wake = r));
+          }
+        } finally {
+          if (!stopped) {
+            stopped = true;
+            stream.cancel();
+          }
+        }
+      },
+    };
+  }
+}
