@@ -1,0 +1,75 @@
+// tug-apiserver as a library: start it in-process (tests, `tug cluster up`)
+// or from main.ts.
+import * as grpc from '@grpc/grpc-js';
+import { Etcd3 } from 'etcd3';
+import { createLogger, type Logger } from '../lib/logging.js';
+import { Registry, INITIAL_NAMESPACES } from './registry/registry.js';
+import { NamespaceFinalizer } from './registry/namespace-finalizer.js';
+import { buildServer } from './server.js';
+
+export { Registry } from './registry/registry.js';
+
+export interface ApiServerOptions {
+  etcdServers: string[];
+  /** host:port; port 0 picks a free one */
+  listen?: string;
+  log?: Logger;
+  /** changes kept per resource for watchers resuming from the past */
+  watchWindow?: number;
+}
+
+export interface RunningApiServer {
+  /** host:port it listens on */
+  address: string;
+  registry: Registry;
+  /** etcd watches the watch caches hold (one per watched resource) */
+  etcdWatchCount(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
+  const log = opts.log ?? createLogger('apiserver');
+  const etcd = new Etcd3({ hosts: opts.etcdServers, dialTimeout: 5000 });
+  const registry = new Registry(etcd, log, undefined, opts.watchWindow);
+  const finalizer = new NamespaceFinalizer(registry, log);
+  let server: grpc.Server | undefined;
+  try {
+    await registry.ensureNamespaces(INITIAL_NAMESPACES);
+    await finalizer.start();
+    server = buildServer(registry, log, async () => (await etcd.maintenance.status()).version);
+    const listen = opts.listen ?? '127.0.0.1:6443';
+    const port = await new Promise<number>((resolve, reject) =>
+      server!.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    const host = listen.slice(0, listen.lastIndexOf(':'));
+    const address = `${host}:${port}`;
+    log.info({ address, etcd: opts.etcdServers }, 'apiserver listening');
+    const srv = server;
+    return {
+      address,
+      registry,
+      etcdWatchCount: () => registry.caches.etcdWatchCount(),
+      async stop() {
+        finalizer.stop();
+        await registry.caches.stop();
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            srv.forceShutdown();
+            resolve();
+          }, 2000);
+          srv.tryShutdown(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+        etcd.close();
+      },
+    };
+  } catch (e) {
+    finalizer.stop();
+    server?.forceShutdown();
+    await registry.caches.stop();
+    etcd.close();
+    throw e;
+  }
+}

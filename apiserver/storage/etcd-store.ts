@@ -1,0 +1,126 @@
+// Objects in etcd: protobuf values, resourceVersion = the key's mod revision.
+// Every write is a transaction guarded by the revision the caller read, so a
+// stale writer gets a Conflict and never overwrites.
+import { Etcd3, type IKeyValue } from 'etcd3';
+import { encode, decode } from '../../lib/api/schema.js';
+import type { AnyObject, KindInfo } from '../../lib/api/kinds.js';
+import { ApiError } from '../../lib/errors.js';
+import { objectKey, resourcePrefix } from './keys.js';
+
+export interface Stored<O = AnyObject> {
+  obj: O;
+  /** etcd mod revision of the key */
+  rev: number;
+}
+
+/** Objects larger than this are refused: etcd's own request limit is 1.5 MiB. */
+export const MAX_OBJECT_BYTES = 1024 * 1024;
+
+export function resourceName(info: KindInfo): string {
+  return `${info.resource}${info.groupSuffix}`;
+}
+
+export function notFound(info: KindInfo, name: string): ApiError {
+  return new ApiError('NotFound', `${resourceName(info)} "${name}" not found`);
+}
+
+export class EtcdStore {
+  constructor(readonly etcd: Etcd3) {}
+
+  encodeObject(info: KindInfo, obj: AnyObject): Buffer {
+    // resourceVersion lives in etcd's revision, never in the stored bytes
+    const md = obj.metadata ?? {};
+    const copy = { ...obj, metadata: { ...md, resourceVersion: undefined } };
+    const bytes = Buffer.from(encode(info.message, copy));
+    if (bytes.length > MAX_OBJECT_BYTES) {
+      throw new ApiError(
+        'Invalid',
+        `${info.kind} "${md.name ?? ''}" is too large: ${bytes.length} bytes encoded, the limit is ${MAX_OBJECT_BYTES}; split the data over several objects`,
+      );
+    }
+    return bytes;
+  }
+
+  decodeKv<O extends AnyObject>(info: KindInfo, kv: IKeyValue): Stored<O> {
+    const obj = decode<O>(info.message, kv.value);
+    const rev = Number(kv.mod_revision);
+    obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(rev) };
+    obj.apiVersion = info.apiVersion;
+    obj.kind = info.kind;
+    return { obj, rev };
+  }
+
+  async get<O extends AnyObject>(info: KindInfo, namespace: string | undefined, name: string): Promise<Stored<O>> {
+    const res = await this.etcd.get(objectKey(info, namespace, name)).exec();
+    const kv = res.kvs[0];
+    if (!kv) throw notFound(info, name);
+    return this.decodeKv<O>(info, kv);
+  }
+
+  async list<O extends AnyObject>(info: KindInfo, namespace?: string): Promise<{ items: Stored<O>[]; revision: number }> {
+    const res = await this.etcd.getAll().prefix(resourcePrefix(info, namespace)).exec();
+    return { items: res.kvs.map((kv) => this.decodeKv<O>(info, kv)), revision: Number(res.header.revision) };
+  }
+
+  /** Creates the object; AlreadyExists if the key is taken. Returns it with its resourceVersion. */
+  async create<O extends AnyObject>(info: KindInfo, obj: O): Promise<O> {
+    const md = obj.metadata!;
+    const key = objectKey(info, md.namespace, md.name!);
+    const value = this.encodeObject(info, obj);
+    const res = await this.etcd.if(key, 'Create', '==', 0).then(this.etcd.put(key).value(value)).commit();
+    if (!res.succeeded) {
+      throw new ApiError('AlreadyExists', `${resourceName(info)} "${md.name}" already exists`);
+    }
+    return this.withRev(info, obj, Number(res.header.revision));
+  }
+
+  /**
+   * Writes obj over the stored version only if its mod revision is still
+   * expectedRev. Returns undefined when another writer got there first.
+   */
+  async compareAndSwap<O extends AnyObject>(info: KindInfo, obj: O, expectedRev: number): Promise<O | undefined> {
+    const md = obj.metadata!;
+    const key = objectKey(info, md.namespace, md.name!);
+    const value = this.encodeObject(info, obj);
+    const res = await this.etcd.if(key, 'Mod', '==', expectedRev).then(this.etcd.put(key).value(value)).commit();
+    if (!res.succeeded) return undefined;
+    return this.withRev(info, obj, Number(res.header.revision));
+  }
+
+  /** Deletes the key only if its mod revision is still expectedRev. Returns the deletion revision. */
+  async compareAndDelete(info: KindInfo, namespace: string | undefined, name: string, expectedRev: number): Promise<number | undefined> {
+    const key = objectKey(info, namespace, name);
+    const res = await this.etcd.if(key, 'Mod', '==', expectedRev).then(this.etcd.delete().key(key)).commit();
+    return res.succeeded ? Number(res.header.revision) : undefined;
+  }
+
+  /**
+   * Read-modify-write with retries: `mutate` gets the current object and
+   * returns the next one (or undefined for no change). A conflict re-reads
+   * and runs mutate again, so mutate must be a pure function of its input.
+   */
+  async guaranteedUpdate<O extends AnyObject>(
+    info: KindInfo,
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: O, rev: number) => O | undefined,
+  ): Promise<{ obj: O; changed: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.get<O>(info, namespace, name);
+      const next = mutate(cur.obj, cur.rev);
+      if (!next) return { obj: cur.obj, changed: false };
+      const written = await this.compareAndSwap(info, next, cur.rev);
+      if (written) return { obj: written, changed: true };
+      if (attempt > 50) throw new ApiError('Conflict', `${resourceName(info)} "${name}" keeps changing; try again`);
+    }
+  }
+
+  async currentRevision(): Promise<number> {
+    const res = await this.etcd.get('/registry/.revision-probe').exec();
+    return Number(res.header.revision);
+  }
+
+  private withRev<O extends AnyObject>(info: KindInfo, obj: O, rev: number): O {
+    return { ...obj, apiVersion: info.apiVersion, kind: info.kind, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
+  }
+}

@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDuration, resolveControllers, CONTROLLER_NAMES } from './manager.js';
+
+test('durations in Go/Kubernetes form', () => {
+  assert.equal(parseDuration('40s'), 40_000);
+  assert.equal(parseDuration('5m'), 300_000);
+  assert.equal(parseDuration('1m30s'), 90_000);
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('1h'), 3_600_000);
+  assert.equal(parseDuration('1.5s'), 1500);
+  assert.equal(parseDuration('3'), 3000);
+  for (const bad of ['', '5x', 's', '5 m', '-1s', '1m30']) assert.throws(() => parseDuration(bad), /not a duration/, bad);
+});
+
+test('controller selection', () => {
+  assert.deepEqual(resolveControllers(undefined), CONTROLLER_NAMES);
+  assert.deepEqual(CONTROLLER_NAMES.slice().sort(), ['deployment', 'garbagecollector', 'nodelifecycle', 'replicaset']);
+  assert.deepEqual(resolveControllers(['nodelifecycle', ' garbagecollector', 'nodelifecycle']), ['nodelifecycle', 'garbagecollector']);
+  assert.throws(() => resolveControllers(['gc', 'x']), /unknown controllers gc, x; known: deployment/);
+  assert.throws(() => resolveControllers(['']), /no controller selected/);
+});

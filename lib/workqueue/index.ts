@@ -1,0 +1,3 @@
+export { WorkQueue, type WorkQueueOptions } from './workqueue.js';
+export { runWorkers, type RunWorkersOptions } from './workers.js';
+export { backoffDelay, jitteredBackoffDelay } from './backoff.js';

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// tug-scheduler: node dist/scheduler/main.js --server HOST:PORT
+//   [--scheduler-name default-scheduler] [--score least-allocated|most-allocated]
+import { Command, Option } from 'commander';
+import { createLogger } from '../lib/logging.js';
+import { DEFAULT_SCHEDULER_NAME } from './plugins/index.js';
+import type { ScoringStrategy } from './plugins/resource-allocation.js';
+import { startScheduler } from './run.js';
+
+const program = new Command('tug-scheduler')
+  .description('the tugboat scheduler: binds pending pods to nodes that have room for their requests')
+  .option('--server <host:port>', 'apiserver address', '127.0.0.1:6443')
+  .option('--scheduler-name <name>', 'schedule pods whose spec.schedulerName is this', DEFAULT_SCHEDULER_NAME)
+  .addOption(new Option('--score <strategy>', 'how to rank nodes that fit').choices(['least-allocated', 'most-allocated']).default('least-allocated'))
+  .option('--percentage-of-nodes-to-score <n>', 'share of feasible nodes to score in big clusters (0 = adaptive)', '0')
+  .showHelpAfterError();
+program.parse();
+const opts = program.opts<{ server: string; schedulerName: string; score: ScoringStrategy; percentageOfNodesToScore: string }>();
+
+const log = createLogger('scheduler');
+const pct = Number(opts.percentageOfNodesToScore);
+if (!Number.isFinite(pct) || pct < 0 || pct > 100) {
+  process.stderr.write(`tug-scheduler: --percentage-of-nodes-to-score must be a number from 0 to 100, got ${opts.percentageOfNodesToScore}\n`);
+  process.exit(2);
+}
+try {
+  const running = await startScheduler({
+    server: opts.server,
+    schedulerName: opts.schedulerName,
+    scoring: opts.score,
+    percentageOfNodesToScore: pct,
+    log,
+  });
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    void running.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (e) {
+  log.fatal({ err: String(e) }, 'scheduler failed to start');
+  process.stderr.write(`tug-scheduler: ${String((e as Error).message ?? e)}\n`);
+  process.exit(1);
+}

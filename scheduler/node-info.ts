@@ -1,0 +1,172 @@
+// The scheduler's view of one node: the Node object, the pods bound or
+// assumed on it, and running sums of what they take, kept incrementally so a
+// decision costs O(plugins) per node, not O(pods).
+import type { Node, Pod } from '../lib/api/generated/types.js';
+import {
+  ANY_IP,
+  nodeAllocatable,
+  podHostPorts,
+  podNonZeroRequests,
+  podRequests,
+  type Allocatable,
+  type HostPort,
+  type Resources,
+} from './resources.js';
+
+/** A pod with everything the plugins need precomputed once. */
+export interface PodInfo {
+  /** "namespace/name", the informer key */
+  key: string;
+  pod: Pod;
+  requests: Resources;
+  nonZeroRequests: Resources;
+  hostPorts: HostPort[];
+  /** identity of the controlling owner (ReplicaSet, ...), for spreading */
+  ownerKey: string | undefined;
+}
+
+export function podKey(pod: Pod): string {
+  return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+}
+
+/** The controller ownerReference as a stable identity: its uid, or kind/ns/name if the uid is missing. */
+export function controllerOwnerKey(pod: Pod): string | undefined {
+  const ref = pod.metadata?.ownerReferences?.find((r) => r.controller);
+  if (!ref) return undefined;
+  return ref.uid || `${ref.kind ?? ''}/${pod.metadata?.namespace ?? ''}/${ref.name ?? ''}`;
+}
+
+/** Throws ApiError BadRequest when a request is not a valid quantity. */
+export function podInfoFor(pod: Pod): PodInfo {
+  return {
+    key: podKey(pod),
+    pod,
+    requests: podRequests(pod),
+    nonZeroRequests: podNonZeroRequests(pod),
+    hostPorts: podHostPorts(pod),
+    ownerKey: controllerOwnerKey(pod),
+  };
+}
+
+/** Host ports in use on one node, counted so removing one of two identical claims keeps the other. */
+export class HostPortSet {
+  private readonly byIp = new Map<string, Map<string, number>>();
+
+  add(p: HostPort): void {
+    let ports = this.byIp.get(p.ip);
+    if (!ports) this.byIp.set(p.ip, (ports = new Map()));
+    const k = `${p.protocol}/${p.port}`;
+    ports.set(k, (ports.get(k) ?? 0) + 1);
+  }
+
+  remove(p: HostPort): void {
+    const ports = this.byIp.get(p.ip);
+    const k = `${p.protocol}/${p.port}`;
+    const n = ports?.get(k);
+    if (!ports || n === undefined) return;
+    if (n > 1) ports.set(k, n - 1);
+    else ports.delete(k);
+    if (ports.size === 0) this.byIp.delete(p.ip);
+  }
+
+  /** A wildcard address clashes with every address; otherwise only the same address or a wildcard does. */
+  conflicts(p: HostPort): boolean {
+    const k = `${p.protocol}/${p.port}`;
+    if (p.ip === ANY_IP) {
+      for (const ports of this.byIp.values()) if (ports.has(k)) return true;
+      return false;
+    }
+    return !!this.byIp.get(p.ip)?.has(k) || !!this.byIp.get(ANY_IP)?.has(k);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const ports of this.byIp.values()) n += ports.size;
+    return n;
+  }
+}
+
+export class NodeInfo {
+  /** undefined while pods are known to be bound to a node the informer has not shown (or no longer shows) */
+  node: Node | undefined;
+  allocatable: Allocatable = { milliCpu: 0, memory: 0, pods: 0 };
+  /** sum of the requests of every pod here; pods = how many */
+  readonly requested = { milliCpu: 0, memory: 0, pods: 0 };
+  /** the same with scoring's defaults for unset requests */
+  readonly nonZeroRequested: Resources = { milliCpu: 0, memory: 0 };
+  readonly pods = new Map<string, PodInfo>();
+  readonly usedPorts = new HostPortSet();
+  /** owner key → pods of that owner here that are not being deleted */
+  private readonly owners = new Map<string, number>();
+
+  constructor(
+    readonly name: string,
+    node?: Node,
+  ) {
+    if (node) this.setNode(node);
+  }
+
+  /** why allocatable could not be read, when it could not (the node then offers nothing) */
+  allocatableError: string | undefined;
+
+  setNode(node: Node): void {
+    this.node = node;
+    try {
+      this.allocatable = nodeAllocatable(node);
+      this.allocatableError = undefined;
+    } catch (err) {
+      // The apiserver validates quantities, so this is a node written around
+      // it; offering nothing is safer than guessing.
+      this.allocatable = { milliCpu: 0, memory: 0, pods: 0 };
+      this.allocatableError = (err as Error).message;
+    }
+  }
+
+  clearNode(): void {
+    this.node = undefined;
+    this.allocatable = { milliCpu: 0, memory: 0, pods: 0 };
+  }
+
+  addPod(pi: PodInfo): void {
+    if (this.pods.has(pi.key)) this.removePod(pi.key);
+    this.pods.set(pi.key, pi);
+    this.requested.milliCpu += pi.requests.milliCpu;
+    this.requested.memory += pi.requests.memory;
+    this.requested.pods += 1;
+    this.nonZeroRequested.milliCpu += pi.nonZeroRequests.milliCpu;
+    this.nonZeroRequested.memory += pi.nonZeroRequests.memory;
+    for (const p of pi.hostPorts) this.usedPorts.add(p);
+    const owner = spreadingOwner(pi);
+    if (owner) this.owners.set(owner, (this.owners.get(owner) ?? 0) + 1);
+  }
+
+  removePod(key: string): PodInfo | undefined {
+    const pi = this.pods.get(key);
+    if (!pi) return undefined;
+    this.pods.delete(key);
+    this.requested.milliCpu -= pi.requests.milliCpu;
+    this.requested.memory -= pi.requests.memory;
+    this.requested.pods -= 1;
+    this.nonZeroRequested.milliCpu -= pi.nonZeroRequests.milliCpu;
+    this.nonZeroRequested.memory -= pi.nonZeroRequests.memory;
+    for (const p of pi.hostPorts) this.usedPorts.remove(p);
+    const owner = spreadingOwner(pi);
+    if (owner) {
+      const n = (this.owners.get(owner) ?? 0) - 1;
+      if (n > 0) this.owners.set(owner, n);
+      else this.owners.delete(owner);
+    }
+    return pi;
+  }
+
+  /** Pods here with this controlling owner, not counting ones already being deleted. */
+  ownerCount(ownerKey: string): number {
+    return this.owners.get(ownerKey) ?? 0;
+  }
+}
+
+// A pod on its way out is about to free its place, so it should not push
+// its replacement elsewhere.
+function spreadingOwner(pi: PodInfo): string | undefined {
+  return pi.pod.metadata?.deletionTimestamp ? undefined : pi.ownerKey;
+}
