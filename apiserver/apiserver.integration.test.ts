@@ -357,3 +357,56 @@ describe('concurrency and watch', () => {
     assert.ok((await server.etcdWatchCount()) >= 1);
   });
 });
+
+describe('services', () => {
+  const service = (name: string, spec: T.ServiceSpec = {}) =>
+    ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 80 }], ...spec } }) as T.Service;
+
+  test('20 services created at once get 20 distinct cluster IPs from 10.96.0.0/16', async () => {
+    const made = await Promise.all(Array.from({ length: 20 }, (_, i) => client.create(service(`ip-${i}`))));
+    const ips = made.map((s) => s.spec?.clusterIP);
+    assert.equal(new Set(ips).size, 20, ips.join(','));
+    for (const ip of ips) assert.match(ip!, /^10\.96\.\d+\.\d+$/);
+    const reserved = await raw.getAll().prefix('/registry/ranges/serviceips/').keys();
+    for (const ip of ips) assert.ok(reserved.includes(`/registry/ranges/serviceips/${ip}`));
+  });
+
+  test('an explicit cluster IP is honoured, a taken one refused with the reason, headless gets none', async () => {
+    const s = await client.create(service('fixed', { clusterIP: '10.96.200.7' }));
+    assert.equal(s.spec?.clusterIP, '10.96.200.7');
+    const e = await expectCode(client.create(service('dup', { clusterIP: '10.96.200.7' })), 'Invalid');
+    assert.match(e.message, /spec\.clusterIP.*already allocated/);
+    await expectCode(client.create(service('outside', { clusterIP: '192.168.0.1' })), 'Invalid');
+    const h = await client.create(service('headless', { clusterIP: 'None' }));
+    assert.equal(h.spec?.clusterIP, 'None');
+    // re-applying without the assigned IP keeps it; changing it is refused
+    const again = await client.update({ ...s, spec: { ...s.spec, clusterIP: undefined, clusterIPs: undefined } });
+    assert.equal(again.spec?.clusterIP, '10.96.200.7');
+    await expectCode(client.update({ ...again, spec: { ...again.spec, clusterIP: '10.96.200.8', clusterIPs: ['10.96.200.8'] } }), 'Invalid');
+  });
+
+  test('node ports are allocated in 30000-32767, explicit ones checked', async () => {
+    const np = await client.create(service('np', { type: 'NodePort', ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443, nodePort: 31443 }] }));
+    const [a, b] = np.spec!.ports!;
+    assert.ok(a!.nodePort! >= 30000 && a!.nodePort! <= 32767);
+    assert.equal(b!.nodePort, 31443);
+    const e = await expectCode(client.create(service('np2', { type: 'NodePort', ports: [{ port: 80, nodePort: 31443 }] })), 'Invalid');
+    assert.match(e.message, /nodePort.*already allocated/);
+  });
+
+  test('a deleted service frees its IP and ports, also across an apiserver restart', async () => {
+    const s = await client.create(service('freed', { type: 'NodePort', clusterIP: '10.96.201.1', ports: [{ port: 80, nodePort: 32001 }] }));
+    await client.delete('Service', 'default', 'freed');
+    const ip = s.spec!.clusterIP!;
+    assert.equal((await raw.get(`/registry/ranges/serviceips/${ip}`).exec()).kvs.length, 0);
+    const second = await startApiServer({ etcdServers: [etcd.endpoint], listen: '127.0.0.1:0', log: createLogger('apiserver', 'warn') });
+    const c2 = new ApiClient(second.address);
+    try {
+      const reused = await c2.create(service('reuse', { type: 'NodePort', clusterIP: ip, ports: [{ port: 80, nodePort: 32001 }] }));
+      assert.equal(reused.spec?.clusterIP, ip);
+    } finally {
+      c2.close();
+      await second.stop();
+    }
+  });
+});

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../lib/logging.js';
 import { Registry, INITIAL_NAMESPACES } from './registry/registry.js';
 import { NamespaceFinalizer } from './registry/namespace-finalizer.js';
 import { buildServer } from './server.js';
+import { DEFAULT_SERVICE_RANGES, parseCidr, type ServiceRanges } from './registry/service-alloc.js';
 
 export { Registry } from './registry/registry.js';
 
@@ -16,6 +17,8 @@ export interface ApiServerOptions {
   log?: Logger;
   /** changes kept per resource for watchers resuming from the past */
   watchWindow?: number;
+  /** where Service cluster IPs and node ports come from */
+  serviceRanges?: ServiceRanges;
 }
 
 export interface RunningApiServer {
@@ -29,8 +32,10 @@ export interface RunningApiServer {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const log = opts.log ?? createLogger('apiserver');
+  const serviceRanges = opts.serviceRanges ?? DEFAULT_SERVICE_RANGES;
+  parseCidr(serviceRanges.clusterIPRange); // fail at start, not at the first Service
   const etcd = new Etcd3({ hosts: opts.etcdServers, dialTimeout: 5000 });
-  const registry = new Registry(etcd, log, undefined, opts.watchWindow);
+  const registry = new Registry(etcd, log, undefined, opts.watchWindow, serviceRanges);
   const finalizer = new NamespaceFinalizer(registry, log);
   let server: grpc.Server | undefined;
   try {

@@ -9,9 +9,16 @@ const program = new Command('tug-apiserver')
   .option('--etcd-servers <urls>', 'comma-separated etcd client URLs', 'http://127.0.0.1:2379')
   .option('--listen <host:port>', 'address to serve gRPC on', '127.0.0.1:6443')
   .option('--watch-window <n>', 'changes kept per resource for resuming watchers', '10000')
+  .option('--service-cluster-ip-range <cidr>', 'where Service cluster IPs come from', '10.96.0.0/16')
+  .option('--service-node-port-range <lo-hi>', 'where Service node ports come from', '30000-32767')
   .showHelpAfterError();
 program.parse();
-const opts = program.opts<{ etcdServers: string; listen: string; watchWindow: string }>();
+const opts = program.opts<{ etcdServers: string; listen: string; watchWindow: string; serviceClusterIpRange: string; serviceNodePortRange: string }>();
+const portRange = /^(\d+)-(\d+)$/.exec(opts.serviceNodePortRange);
+if (!portRange || Number(portRange[1]) > Number(portRange[2])) {
+  process.stderr.write(`tug-apiserver: --service-node-port-range "${opts.serviceNodePortRange}" must look like 30000-32767\n`);
+  process.exit(2);
+}
 
 const log = createLogger('apiserver');
 try {
@@ -20,6 +27,7 @@ try {
     listen: opts.listen,
     log,
     watchWindow: Number(opts.watchWindow),
+    serviceRanges: { clusterIPRange: opts.serviceClusterIpRange, nodePortRange: [Number(portRange[1]), Number(portRange[2])] },
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from './errors.js';
 import { parseFieldSelector, supportedFields } from './fields.js';
-import type { AnyObject } from './api/kinds.js';
+import type { AnyObject, KindName } from './api/kinds.js';
 
 const pod = (name: string, ns: string, nodeName?: string, phase?: string): AnyObject => ({
   kind: 'Pod',
@@ -84,4 +84,61 @@ test('escaped values and toString round trip', () => {
   ]);
   assert.equal(s.toString(), 'metadata.name=a\\,b,status.phase!=Running');
   assert.deepEqual(parseFieldSelector(s.toString(), 'Pod').requirements, s.requirements);
+});
+
+test('every supported field of every kind selects by its value', () => {
+  const samples: [KindName, AnyObject, Record<string, string>][] = [
+    [
+      'Pod',
+      {
+        metadata: { name: 'p', namespace: 'ns' },
+        spec: { nodeName: 'n1', restartPolicy: 'Never', schedulerName: 's', serviceAccountName: 'sa', hostNetwork: true },
+        status: { phase: 'Running', podIP: '10.0.0.1', nominatedNodeName: 'n2' },
+      } as AnyObject,
+      {
+        'spec.nodeName': 'n1',
+        'spec.restartPolicy': 'Never',
+        'spec.schedulerName': 's',
+        'spec.serviceAccountName': 'sa',
+        'spec.hostNetwork': 'true',
+        'status.phase': 'Running',
+        'status.podIP': '10.0.0.1',
+        'status.nominatedNodeName': 'n2',
+      },
+    ],
+    ['Namespace', { metadata: { name: 'ns' }, status: { phase: 'Terminating' } } as AnyObject, { 'status.phase': 'Terminating' }],
+    ['ReplicaSet', { metadata: { name: 'rs' }, status: { replicas: 3 } } as AnyObject, { 'status.replicas': '3' }],
+    ['Secret', { metadata: { name: 's' }, type: 'Opaque' } as AnyObject, { type: 'Opaque' }],
+    [
+      'Event',
+      {
+        metadata: { name: 'e' },
+        involvedObject: { kind: 'Pod', namespace: 'ns', name: 'p', uid: 'u', apiVersion: 'v1', resourceVersion: '7', fieldPath: 'spec' },
+        reason: 'Started',
+        reportingComponent: 'agent',
+        source: { component: 'kubelet' },
+        type: 'Warning',
+      } as AnyObject,
+      {
+        'involvedObject.kind': 'Pod',
+        'involvedObject.namespace': 'ns',
+        'involvedObject.name': 'p',
+        'involvedObject.uid': 'u',
+        'involvedObject.apiVersion': 'v1',
+        'involvedObject.resourceVersion': '7',
+        'involvedObject.fieldPath': 'spec',
+        reason: 'Started',
+        reportingComponent: 'agent',
+        source: 'kubelet',
+        type: 'Warning',
+      },
+    ],
+  ];
+  for (const [kind, obj, values] of samples) {
+    assert.deepEqual(supportedFields(kind).slice(2).sort(), Object.keys(values).sort(), kind);
+    for (const [field, value] of Object.entries(values)) {
+      assert.equal(parseFieldSelector(`${field}=${value}`, kind).matches(obj), true, `${kind} ${field}=${value}`);
+      assert.equal(parseFieldSelector(`${field}=other`, kind).matches(obj), false, `${kind} ${field}=other`);
+    }
+  }
 });

@@ -75,7 +75,7 @@ test('parseSelector: errors say what and where', () => {
     ['a in ()', /expected at least one value/],
     ['=b', /character 1: expected a label key/],
     ['a=b,', /character 5: expected a label key, found the end/],
-    ['Bad Key!=x', /character 5/],
+    ['Bad Key!=x', /character 5: expected an operator \(=, ==, !=, in, notin\) after key "Bad", found "Key"/],
     ['-a=b', /invalid label key "-a"/],
     ['a=-b', /invalid label value "-b"/],
     ['a>x', /expected an integer after ">"/],

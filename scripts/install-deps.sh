@@ -21,6 +21,9 @@ PACKAGES=(
   umoci                       # unpacks OCI images into runc bundles
   podman                      # Docker-API engine for testcontainers (e2e etcd)
   ca-certificates             # TLS roots for npm
+  attr                        # setfattr: overlay opaque-directory markers when unpacking image layers
+  util-linux                  # unshare, nsenter, ipcmk/ipcs, script: namespaces and tty exec
+  conntrack                   # flushes stale UDP conntrack entries when Service endpoints go away
 )
 
 missing_packages() {

@@ -89,7 +89,9 @@ describe('ImageStore against docker-registry', () => {
     assert.equal(never.pulled, false);
     assert.deepEqual(again.layers, first.layers);
     assert.equal(again.imageID, first.imageID);
-    assert.deepEqual(store.metrics(), afterPull, 'IfNotPresent and Never must not contact the registry again');
+    assert.equal((await store.get('app:1'))?.imageID, first.imageID);
+    assert.equal(await store.get('app:2'), undefined);
+    assert.deepEqual(store.metrics(), afterPull, 'IfNotPresent, Never and get() must not contact the registry again');
 
     // An agent restart reopens the store: the image is still there, nothing is fetched.
     const reopened = await openStore(root);

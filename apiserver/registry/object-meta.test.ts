@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kindInfo, type AnyObject } from '../../lib/api/kinds.js';
-import { planDelete, prepareForCreate, prepareForStatusUpdate, prepareForUpdate, readyToRemove, timestamp } from './object-meta.js';
+import { planDelete, prepareForCreate, prepareForStatusUpdate, prepareForUpdate, readyToRemove, timestamp, withGeneration } from './object-meta.js';
 
 const clock = { now: () => new Date('2026-01-02T03:04:05.678Z') };
 
@@ -31,7 +31,8 @@ test('update keeps identity and status, bumps generation only for spec changes',
   assert.equal(relabel.metadata!.generation, 4);
   assert.deepEqual(relabel.metadata!.labels, { a: 'b' });
   assert.deepEqual((relabel as { status?: unknown }).status, { replicas: 1 });
-  const scaled = prepareForUpdate(info, { ...old, spec: { replicas: 2 } } as AnyObject, old);
+  assert.equal(withGeneration(relabel, old).metadata!.generation, 4);
+  const scaled = withGeneration(prepareForUpdate(info, { ...old, spec: { replicas: 2 } } as AnyObject, old), old);
   assert.equal(scaled.metadata!.generation, 5);
 });
 

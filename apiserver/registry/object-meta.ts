@@ -68,8 +68,16 @@ export function prepareForUpdate(info: KindInfo, next: AnyObject, old: AnyObject
   };
   const out = { ...next, apiVersion: info.apiVersion, kind: info.kind, metadata: md } as AnyObject & { status?: unknown };
   if (info.hasStatus) out.status = (old as { status?: unknown }).status;
-  if (!semanticEqual(desiredPart(out), desiredPart(old))) md.generation = (o.generation ?? 0) + 1;
   return out;
+}
+
+/**
+ * generation counts changes of the desired state; compared after defaulting,
+ * so re-applying the same file is no change.
+ */
+export function withGeneration(next: AnyObject, old: AnyObject): AnyObject {
+  if (semanticEqual(desiredPart(next), desiredPart(old))) return next;
+  return { ...next, metadata: { ...next.metadata, generation: (old.metadata?.generation ?? 0) + 1 } } as AnyObject;
 }
 
 /** UpdateStatus changes status only. */

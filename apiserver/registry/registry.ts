@@ -8,7 +8,8 @@ import { semanticEqual } from '../../lib/api/equality.js';
 import { parseSelector } from '../../lib/labels.js';
 import { parseFieldSelector } from '../../lib/fields.js';
 import type { Logger } from '../../lib/logging.js';
-import { EtcdStore, notFound, resourceName } from '../storage/etcd-store.js';
+import { EtcdStore, notFound, resourceName, ReservationTaken, type SideKeys } from '../storage/etcd-store.js';
+import { DEFAULT_SERVICE_RANGES, planAllocation, readTaken, reservationKeys, type ServiceRanges } from './service-alloc.js';
 import { WatchCaches, type Subscription, type WatchSink } from '../storage/watch-cache.js';
 import type { WatchFilter } from '../storage/watch-events.js';
 import { applyDefaults } from './defaults.js';
@@ -21,8 +22,10 @@ import {
   readyToRemove,
   systemClock,
   timestamp,
+  withGeneration,
   type Clock,
 } from './object-meta.js';
+import type { Service } from '../../lib/api/generated/types.js';
 
 export const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public'];
 export const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -67,6 +70,7 @@ export class Registry {
     private readonly log: Logger,
     private readonly clock: Clock = systemClock,
     watchWindow?: number,
+    private readonly serviceRanges: ServiceRanges = DEFAULT_SERVICE_RANGES,
   ) {
     this.store = new EtcdStore(etcd);
     this.caches = new WatchCaches(etcd, this.store, log, watchWindow);
@@ -138,16 +142,35 @@ export class Registry {
     if (causes.length) throw invalid(describeObject(info, obj), causes);
   }
 
+  /** Side keys an object holds while stored (a Service's IP and ports). */
+  private async allocate(info: KindInfo, next: AnyObject, old: AnyObject | undefined): Promise<{ obj: AnyObject; side: SideKeys }> {
+    if (info.kind !== 'Service') return { obj: next, side: {} };
+    const plan = planAllocation(next as Service, old as Service | undefined, await readTaken(this.etcd), this.serviceRanges);
+    return { obj: plan.svc as AnyObject, side: plan.side };
+  }
+
+  private heldKeys(info: KindInfo, obj: AnyObject): SideKeys {
+    return info.kind === 'Service' ? { release: reservationKeys(obj as Service) } : {};
+  }
+
   async create(input: AnyObject, dryRun = false): Promise<AnyObject> {
     const info = this.infoOf(input);
     const obj = prepareForCreate(info, input, this.clock);
     applyDefaults(obj, info);
     this.check(info, obj);
     await this.checkNamespaceAccepts(info, obj.metadata!.namespace);
-    if (dryRun) return obj;
-    const created = await this.store.create(info, obj);
-    this.log.debug({ resource: info.resource, ns: obj.metadata?.namespace, name: obj.metadata?.name }, 'created');
-    return created;
+    for (let attempt = 0; ; attempt++) {
+      const { obj: ready, side } = await this.allocate(info, obj, undefined);
+      if (dryRun) return ready;
+      try {
+        const created = await this.store.create(info, ready, side);
+        this.log.debug({ resource: info.resource, ns: obj.metadata?.namespace, name: obj.metadata?.name }, 'created');
+        return created;
+      } catch (e) {
+        // another Service took the IP or port between our read and write: choose again
+        if (!(e instanceof ReservationTaken) || attempt > 20) throw e;
+      }
+    }
   }
 
   /**
@@ -167,16 +190,18 @@ export class Registry {
       if (md.uid && md.uid !== cur.obj.metadata?.uid) {
         throw new ApiError('Conflict', `${resourceName(info)} "${md.name}" was replaced (uid ${md.uid} is gone); get it again`);
       }
-      const next = prepare(info, { ...input, metadata: { ...md, namespace } } as AnyObject, cur.obj);
-      applyDefaults(next, info);
-      this.check(info, next, cur.obj);
+      const prepared = prepare(info, { ...input, metadata: { ...md, namespace } } as AnyObject, cur.obj);
+      applyDefaults(prepared, info, cur.obj);
+      this.check(info, prepared, cur.obj);
+      const { obj: allocated, side } = await this.allocate(info, prepared, cur.obj);
+      const next = withGeneration(allocated, cur.obj);
       if (semanticEqual(next, cur.obj)) return cur.obj;
       if (dryRun) return next;
       if (readyToRemove(next)) {
-        const gone = await this.store.compareAndDelete(info, namespace, md.name, cur.rev);
+        const gone = await this.store.compareAndDelete(info, namespace, md.name, cur.rev, this.heldKeys(info, cur.obj));
         if (gone !== undefined) return { ...next, metadata: { ...next.metadata, resourceVersion: String(gone) } };
       } else {
-        const written = await this.store.compareAndSwap(info, next, cur.rev);
+        const written = await this.store.compareAndSwap(info, next, cur.rev, side);
         if (written) return written;
       }
       if (wanted !== undefined) throw conflict(info, md.name);
@@ -221,7 +246,7 @@ export class Registry {
       if (plan.action === 'none') return { object: cur.obj, deleted: false };
       if (opts.dryRun) return { object: plan.action === 'mark' ? plan.obj : cur.obj, deleted: plan.action === 'remove' };
       if (plan.action === 'remove') {
-        const rev = await this.store.compareAndDelete(info, ns, name, cur.rev);
+        const rev = await this.store.compareAndDelete(info, ns, name, cur.rev, this.heldKeys(info, cur.obj));
         if (rev !== undefined) {
           this.log.debug({ resource: info.resource, ns, name }, 'deleted');
           return { object: { ...cur.obj, metadata: { ...cur.obj.metadata, resourceVersion: String(rev) } }, deleted: true };

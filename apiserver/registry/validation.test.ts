@@ -7,7 +7,6 @@ import type { FieldCause } from '../../lib/errors.js';
 import { validate } from './validation.js';
 import { applyDefaults } from './defaults.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = any;
 
 const podSpec = (): Obj => ({

@@ -24,6 +24,21 @@ export function notFound(info: KindInfo, name: string): ApiError {
   return new ApiError('NotFound', `${resourceName(info)} "${name}" not found`);
 }
 
+/**
+ * Keys written or removed in the same transaction as an object: the
+ * reservations of a Service's cluster IP and node ports, so that an IP is
+ * never given twice and is freed exactly when its Service goes.
+ */
+export interface SideKeys {
+  /** must not exist yet; created with the given value */
+  reserve?: Record<string, string>;
+  /** removed */
+  release?: string[];
+}
+
+/** A reservation key was taken by someone else between plan and write. */
+export class ReservationTaken extends Error {}
+
 export class EtcdStore {
   constructor(readonly etcd: Etcd3) {}
 
@@ -63,34 +78,52 @@ export class EtcdStore {
   }
 
   /** Creates the object; AlreadyExists if the key is taken. Returns it with its resourceVersion. */
-  async create<O extends AnyObject>(info: KindInfo, obj: O): Promise<O> {
+  async create<O extends AnyObject>(info: KindInfo, obj: O, side: SideKeys = {}): Promise<O> {
     const md = obj.metadata!;
     const key = objectKey(info, md.namespace, md.name!);
     const value = this.encodeObject(info, obj);
-    const res = await this.etcd.if(key, 'Create', '==', 0).then(this.etcd.put(key).value(value)).commit();
+    const res = await this.sideTxn(this.etcd.if(key, 'Create', '==', 0), side, this.etcd.put(key).value(value));
     if (!res.succeeded) {
-      throw new ApiError('AlreadyExists', `${resourceName(info)} "${md.name}" already exists`);
+      const exists = (await this.etcd.get(key).exec()).kvs.length > 0;
+      if (exists || !side.reserve) throw new ApiError('AlreadyExists', `${resourceName(info)} "${md.name}" already exists`);
+      throw new ReservationTaken();
     }
     return this.withRev(info, obj, Number(res.header.revision));
+  }
+
+  private sideTxn(
+    txn: ReturnType<Etcd3['if']>,
+    side: SideKeys,
+    ...ops: Parameters<ReturnType<Etcd3['if']>['then']>
+  ): ReturnType<ReturnType<Etcd3['if']>['commit']> {
+    const reserve = Object.entries(side.reserve ?? {});
+    for (const [k] of reserve) txn.and(k, 'Create', '==', 0);
+    return txn
+      .then(
+        ...ops,
+        ...reserve.map(([k, v]) => this.etcd.put(k).value(v)),
+        ...(side.release ?? []).map((k) => this.etcd.delete().key(k)),
+      )
+      .commit();
   }
 
   /**
    * Writes obj over the stored version only if its mod revision is still
    * expectedRev. Returns undefined when another writer got there first.
    */
-  async compareAndSwap<O extends AnyObject>(info: KindInfo, obj: O, expectedRev: number): Promise<O | undefined> {
+  async compareAndSwap<O extends AnyObject>(info: KindInfo, obj: O, expectedRev: number, side: SideKeys = {}): Promise<O | undefined> {
     const md = obj.metadata!;
     const key = objectKey(info, md.namespace, md.name!);
     const value = this.encodeObject(info, obj);
-    const res = await this.etcd.if(key, 'Mod', '==', expectedRev).then(this.etcd.put(key).value(value)).commit();
+    const res = await this.sideTxn(this.etcd.if(key, 'Mod', '==', expectedRev), side, this.etcd.put(key).value(value));
     if (!res.succeeded) return undefined;
     return this.withRev(info, obj, Number(res.header.revision));
   }
 
   /** Deletes the key only if its mod revision is still expectedRev. Returns the deletion revision. */
-  async compareAndDelete(info: KindInfo, namespace: string | undefined, name: string, expectedRev: number): Promise<number | undefined> {
+  async compareAndDelete(info: KindInfo, namespace: string | undefined, name: string, expectedRev: number, side: SideKeys = {}): Promise<number | undefined> {
     const key = objectKey(info, namespace, name);
-    const res = await this.etcd.if(key, 'Mod', '==', expectedRev).then(this.etcd.delete().key(key)).commit();
+    const res = await this.sideTxn(this.etcd.if(key, 'Mod', '==', expectedRev), side, this.etcd.delete().key(key));
     return res.succeeded ? Number(res.header.revision) : undefined;
   }
 

@@ -7,15 +7,15 @@ import protobuf from 'protobufjs';
 
 export type MethodName = keyof ApiMethods;
 
-function build(): ServiceDefinition {
-  const svc = root.lookupService('tugboat.api.Api');
+function build(name: string): ServiceDefinition {
+  const svc = root.lookupService(`tugboat.api.${name}`);
   const def: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const m of svc.methodsArray) {
     m.resolve();
     const req = (m.resolvedRequestType as protobuf.Type).name;
     const res = (m.resolvedResponseType as protobuf.Type).name;
     def[m.name] = {
-      path: `/tugboat.api.Api/${m.name}`,
+      path: `/tugboat.api.${name}/${m.name}`,
       requestStream: !!m.requestStream,
       responseStream: !!m.responseStream,
       requestSerialize: (v: unknown) => Buffer.from(encode(req, v as object)),
@@ -28,7 +28,10 @@ function build(): ServiceDefinition {
   return def as ServiceDefinition;
 }
 
-export const apiService: ServiceDefinition = build();
+/** The apiserver's service. */
+export const apiService: ServiceDefinition = build('Api');
+/** A node agent's service (logs, exec), called by the apiserver. */
+export const agentService: ServiceDefinition = build('Agent');
 
 /** Large lists (10,000 pods) exceed gRPC's 4 MiB default. */
 export const MAX_MESSAGE_BYTES = 512 * 1024 * 1024;

@@ -86,6 +86,10 @@ test('int32 range', () => {
 test('int64 fields accept large integers', () => {
   const pod = { metadata: { name: 'p' }, spec: { containers: [], terminationGracePeriodSeconds: 2 ** 40 } };
   assert.deepEqual(checkShape('Pod', pod), []);
+  pod.spec.terminationGracePeriodSeconds = '30' as unknown as number;
+  assert.deepEqual(checkShape('Pod', pod), [{ field: 'spec.terminationGracePeriodSeconds', message: 'expected integer, got string "30"' }]);
+  pod.spec.terminationGracePeriodSeconds = 2 ** 64;
+  assert.match(checkShape('Pod', pod)[0]!.message, /out of the 64-bit range/);
 });
 
 test('arrays versus objects', () => {
