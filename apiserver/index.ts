@@ -55,9 +55,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       registry,
       etcdWatchCount: () => registry.caches.etcdWatchCount(),
       async stop() {
+        // Stop taking calls first, so no client can open a watch cache after the caches are stopped.
         finalizer.stop();
-        await registry.caches.stop();
-        await new Promise<void>((resolve) => {
+        const drained = new Promise<void>((resolve) => {
           const t = setTimeout(() => {
             srv.forceShutdown();
             resolve();
@@ -67,6 +67,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
             resolve();
           });
         });
+        // open watch streams never end by themselves: end them so tryShutdown can finish
+        await registry.caches.stop();
+        await drained;
         etcd.close();
       },
     };

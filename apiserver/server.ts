@@ -7,6 +7,7 @@ import { kindByName, unwrap, wrap, type AnyObject } from '../lib/api/kinds.js';
 import { ApiError } from '../lib/errors.js';
 import type { Logger } from '../lib/logging.js';
 import { resolveResource, type Registry } from './registry/registry.js';
+import { NodeProxy } from './node-proxy.js';
 
 export const VERSION = '0.1.0';
 
@@ -48,6 +49,8 @@ export function buildServer(registry: Registry, log: Logger, etcdVersion: () => 
       );
     };
 
+  const nodeProxy = new NodeProxy(registry, log, (err, method) => toApiError(err, log, method));
+
   server.addService(apiService, {
     Create: unary<T.CreateRequest, T.ApiObject>('Create', async (r) => out(await registry.create(objectOf(r.object), !!r.dryRun))),
     Update: unary<T.UpdateRequest, T.ApiObject>('Update', async (r) => out(await registry.update(objectOf(r.object), !!r.dryRun))),
@@ -76,6 +79,8 @@ export function buildServer(registry: Registry, log: Logger, etcdVersion: () => 
       platform: `${process.platform}/${process.arch}`,
       etcdVersion: await etcdVersion().catch(() => 'unknown'),
     })),
+    Logs: (call: grpc.ServerWritableStream<T.LogsRequest, T.LogChunk>) => nodeProxy.logs(call),
+    Exec: (call: grpc.ServerDuplexStream<T.ExecInput, T.ExecOutput>) => nodeProxy.exec(call),
     Watch: (call: grpc.ServerWritableStream<T.WatchRequest, T.WatchEvent>) => {
       const r = call.request;
       let sub: { stop(): void } | undefined;

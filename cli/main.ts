@@ -13,6 +13,10 @@ import { version, clientVersion } from './commands/version.js';
 import { scale } from './commands/scale.js';
 import { rolloutHistory, rolloutPause, rolloutRestart, rolloutStatusCommand, rolloutUndo } from './commands/rollout.js';
 import { cordon, drain } from './commands/node.js';
+import { logs, type LogsFlags } from './commands/logs.js';
+import { exec } from './commands/exec.js';
+import { imageCommand } from './commands/image-push.js';
+import { clusterCommand } from './commands/cluster.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const bool = (v: string | boolean | undefined) => v === undefined || v === true || !/^(false|0|no)$/i.test(String(v));
@@ -203,6 +207,31 @@ program
   .option('--timeout <duration>', 'give up waiting after this long; 0 waits forever', '0')
   .action(action(async (ctx, node: string, o: Record<string, unknown>) => drain(ctx, node, o)));
 
+program
+  .command('logs')
+  .description("print a container's log: POD, or deployment/NAME for one of its pods")
+  .argument('<pod>', 'pod name, pod/NAME, deployment/NAME or replicaset/NAME')
+  .option('-c, --container <name>', 'the container (default: the only one, else the first)')
+  .option('-f, --follow', 'keep printing new output until the container ends')
+  .option('--tail <lines>', 'only the last N lines (-1: all)')
+  .option('-p, --previous', 'the log of the previous, terminated instance of the container')
+  .option('--timestamps', 'prefix each line with its time (RFC 3339)')
+  .option('--since <duration>', 'only lines newer than this, e.g. 30s, 5m, 1h')
+  .action(action(async (ctx, pod: string, o: LogsFlags) => logs(ctx, pod, o)));
+
+program
+  .command('exec')
+  .description('run a command in a container: exec POD [-c NAME] [-i] [-t] -- COMMAND [ARGS...]; its exit code becomes tug\'s')
+  .argument('<pod>', 'pod name, pod/NAME, deployment/NAME or replicaset/NAME')
+  .argument('[command...]', 'the command and its arguments, after --')
+  .option('-c, --container <name>', 'the container (default: the only one, else the first)')
+  .option('-i, --stdin', 'pass stdin to the command')
+  .option('-t, --tty', 'run the command under a terminal (with -i: an interactive session)')
+  .action(action(async (ctx, pod: string, command: string[], o: { container?: string; stdin?: boolean; tty?: boolean }) => exec(ctx, pod, command, o)));
+
+program.addCommand(imageCommand());
+program.addCommand(clusterCommand());
+
 // `tug get pods | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(exitCode);
@@ -211,4 +240,5 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 await program.parseAsync(process.argv);
 // gRPC keeps sockets and timers alive a little after close(); the command is done.
-process.exit(exitCode);
+// (Commands built outside `action`, like `image push`, report failure through process.exitCode.)
+process.exit(exitCode || Number(process.exitCode ?? 0));

@@ -15,7 +15,7 @@ test('durations in Go/Kubernetes form', () => {
 
 test('controller selection', () => {
   assert.deepEqual(resolveControllers(undefined), CONTROLLER_NAMES);
-  assert.deepEqual(CONTROLLER_NAMES.slice().sort(), ['deployment', 'garbagecollector', 'nodelifecycle', 'replicaset']);
+  assert.deepEqual(CONTROLLER_NAMES.slice().sort(), ['deployment', 'endpoints', 'garbagecollector', 'nodelifecycle', 'replicaset']);
   assert.deepEqual(resolveControllers(['nodelifecycle', ' garbagecollector', 'nodelifecycle']), ['nodelifecycle', 'garbagecollector']);
   assert.throws(() => resolveControllers(['gc', 'x']), /unknown controllers gc, x; known: deployment/);
   assert.throws(() => resolveControllers(['']), /no controller selected/);

@@ -8,6 +8,7 @@ import { InformerFactory } from '../lib/informer/index.js';
 import { createLogger, type Logger } from '../lib/logging.js';
 import type { ControllerContext } from './context.js';
 import { startDeploymentController } from './deployment/index.js';
+import { startEndpointsController } from './endpoints/index.js';
 import { startGarbageCollector, type GarbageCollectorOptions } from './garbagecollector/index.js';
 import { startNodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/index.js';
 import { startReplicaSetController } from './replicaset/index.js';
@@ -34,6 +35,7 @@ type Starter = (ctx: ControllerContext, opts: ControllerManagerOptions) => Promi
 const STARTERS: Record<string, Starter> = {
   deployment: (ctx) => startDeploymentController(ctx),
   replicaset: (ctx) => startReplicaSetController(ctx),
+  endpoints: (ctx) => startEndpointsController(ctx),
   garbagecollector: (ctx, o) => startGarbageCollector(ctx, o.garbageCollector),
   nodelifecycle: (ctx, o) => startNodeLifecycleController(ctx, o.nodeLifecycle),
 };

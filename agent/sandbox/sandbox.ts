@@ -46,6 +46,8 @@ export interface SandboxConfig {
   hostAliases?: HostAlias[];
   /** Size of the pod's shared /dev/shm; default 64 MiB. */
   shmBytes?: number;
+  /** Where the pod cgroup goes instead of the manager's cgroupParent (e.g. a QoS tier below it). */
+  cgroupParent?: string;
 }
 
 export type SandboxState = 'ready' | 'notready';
@@ -164,7 +166,7 @@ export class SandboxManager {
     const podDir = this.podDir(cfg.podUid);
     const firstTime = !(await readdir(podDir).then(() => true, () => false));
     const hostname = podHostname(cfg.podName, cfg.hostname);
-    const cgroupPath = podCgroupPath(this.o.cgroupParent, cfg.podUid);
+    const cgroupPath = podCgroupPath(cfg.cgroupParent ?? this.o.cgroupParent, cfg.podUid);
     const id = pauseContainerId(cfg.podUid);
     const etcDir = join(podDir, 'etc');
     const record: SandboxRecord = {

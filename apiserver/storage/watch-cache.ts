@@ -101,6 +101,8 @@ export class ResourceWatchCache {
     for (let delay = 100; !this.stopped; delay = Math.min(delay * 2, 5000)) {
       try {
         await this.start();
+        // stop() may have run while start() was waiting on etcd
+        if (this.stopped) await (this.watcher as Watcher | undefined)?.cancel().catch(() => undefined);
         return;
       } catch (e) {
         this.log.warn({ resource: this.info.resource, err: String(e) }, 'watch cache restart failed; retrying');
@@ -190,7 +192,10 @@ export class WatchCaches {
     private readonly capacity?: number,
   ) {}
 
+  private stopped = false;
+
   async forResource(info: KindInfo): Promise<ResourceWatchCache> {
+    if (this.stopped) throw new ApiError('Unavailable', 'the apiserver is shutting down; watch again');
     let c = this.caches.get(info.resource);
     if (!c) {
       const cache = new ResourceWatchCache(this.etcd, this.store, info, this.log, this.capacity);
@@ -209,6 +214,7 @@ export class WatchCaches {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     const all = [...this.caches.values()];
     this.caches.clear();
     await Promise.all(all.map(async (c) => (await c.catch(() => undefined))?.stop()));

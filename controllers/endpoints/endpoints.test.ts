@@ -266,9 +266,9 @@ test('planEndpoints: create, no change, update keeping metadata', () => {
   const created = planEndpoints(svc, undefined, pods);
   assert.equal(created.action, 'create');
   const ep = (created as { endpoints: Endpoints }).endpoints;
-  assert.deepEqual(ep.metadata, { name: 'web', namespace: 'ns', labels: { app: 'web', team: 'x' } });
-  assert.equal(ep.kind, 'Endpoints');
   assert.equal(ep.metadata?.ownerReferences, undefined, 'ownerless, as in Kubernetes');
+  assert.equal(ep.kind, 'Endpoints');
+  assert.deepEqual(ep.metadata, { name: 'web', namespace: 'ns', labels: { app: 'web', team: 'x' } });
 
   // What the server sends back: metadata filled in, subsets regrouped.
   const stored: Endpoints = {

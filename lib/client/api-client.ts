@@ -1,6 +1,7 @@
 // Typed client of the apiserver. Objects go in and come out in their
 // Kubernetes JSON form; failures are ApiErrors with a code.
 import * as grpc from '@grpc/grpc-js';
+import type { Readable, Writable } from 'node:stream';
 import { apiService, MAX_MESSAGE_BYTES } from '../api/service.js';
 import { ApiError } from '../errors.js';
 import { kindInfo, kindByName, wrap, unwrap, type KindName, type KindTypes, type AnyObject, type KindInfo } from '../api/kinds.js';
@@ -32,6 +33,60 @@ export interface WatchEvent<O> {
 /** A running watch: iterate it for events; stop() ends it. */
 export interface Watch<O> extends AsyncIterable<WatchEvent<O>> {
   stop(): void;
+}
+
+export interface LogsOptions {
+  /** Needed when the pod has more than one container. */
+  container?: string;
+  /** Keep streaming new output until the container ends or stop() is called. */
+  follow?: boolean;
+  /** Only the last N lines. */
+  tailLines?: number;
+  /** The previous (terminated) instance of the container. */
+  previous?: boolean;
+  /** Prefix each line with its RFC 3339 time. */
+  timestamps?: boolean;
+  /** Only lines of the last N seconds. */
+  sinceSeconds?: number;
+}
+
+/** A container's log as it arrives; stop() ends it (the iteration then just finishes). */
+export interface LogStream extends AsyncIterable<Buffer> {
+  stop(): void;
+}
+
+export interface TerminalSize {
+  width: number;
+  height: number;
+}
+
+export interface ExecOptions {
+  /** Needed when the pod has more than one container. */
+  container?: string;
+  command: string[];
+  /** Sent to the command as its stdin; without it the command's stdin is closed (or, with tty, left empty). */
+  stdin?: Readable;
+  /** Run the command under a terminal; its stderr then arrives on stdout. */
+  tty?: boolean;
+  /** Where the command's output goes; left out, it is discarded. */
+  stdout?: Writable;
+  stderr?: Writable;
+  /** With tty: terminal sizes, the first as the command starts, later ones as the terminal changes. */
+  resize?: AsyncIterable<TerminalSize>;
+}
+
+/** Writes a chunk and waits while the destination is full. */
+function writeOut(w: Writable | undefined, chunk: Uint8Array | undefined): Promise<void> | undefined {
+  if (!w || !chunk?.length || w.write(chunk)) return undefined;
+  return new Promise((resolve) => {
+    const done = () => {
+      w.removeListener('drain', done);
+      w.removeListener('close', done);
+      resolve();
+    };
+    w.once('drain', done);
+    w.once('close', done);
+  });
 }
 
 type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => grpc.ClientUnaryCall;
@@ -141,6 +196,118 @@ export class ApiClient {
 
   async version(): Promise<T.VersionInfo> {
     return this.call<T.VersionInfo>('Version', {});
+  }
+
+  /** A container's log (CLI → apiserver → the node's agent). Errors are thrown by the iteration as ApiErrors. */
+  logs(namespace: string, name: string, opts: LogsOptions = {}): LogStream {
+    const stream = (this.client as unknown as Record<string, (req: T.LogsRequest) => grpc.ClientReadableStream<T.LogChunk>>).Logs!.call(
+      this.client,
+      {
+        namespace,
+        name,
+        container: opts.container ?? '',
+        follow: !!opts.follow,
+        tailLines: opts.tailLines,
+        previous: !!opts.previous,
+        timestamps: !!opts.timestamps,
+        sinceSeconds: opts.sinceSeconds,
+      },
+    );
+    let stopped = false;
+    // Until iterated, errors wait in the stream; this keeps one before then from going unhandled.
+    stream.on('error', () => undefined);
+    return {
+      stop() {
+        stopped = true;
+        stream.cancel();
+      },
+      async *[Symbol.asyncIterator]() {
+        try {
+          for await (const chunk of stream as AsyncIterable<T.LogChunk>) {
+            if (chunk.data?.length) yield Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength);
+          }
+        } catch (err) {
+          if (stopped && (err as grpc.ServiceError).code === grpc.status.CANCELLED) return;
+          throw ApiError.fromGrpc(err);
+        } finally {
+          if (!stopped) {
+            stopped = true;
+            stream.cancel();
+          }
+        }
+      },
+    };
+  }
+
+  /**
+   * Runs a command in a container of a pod (CLI → apiserver → the node's
+   * agent), streaming its output to opts.stdout / opts.stderr; resolves with
+   * its exit code (126/127 when it could not be run or was not found).
+   */
+  async exec(namespace: string, name: string, opts: ExecOptions): Promise<{ exitCode: number }> {
+    const call = (this.client as unknown as Record<string, () => grpc.ClientDuplexStream<T.ExecInput, T.ExecOutput>>).Exec!.call(this.client);
+    let finished = false;
+    const cleanups: (() => void)[] = [];
+    call.write({
+      start: {
+        namespace,
+        name,
+        container: opts.container ?? '',
+        command: opts.command,
+        stdin: !!opts.stdin,
+        tty: !!opts.tty,
+      },
+    });
+
+    if (opts.tty && opts.resize) {
+      const sizes = opts.resize[Symbol.asyncIterator]();
+      cleanups.push(() => void sizes.return?.());
+      void (async () => {
+        for (;;) {
+          const next = await sizes.next().catch(() => ({ done: true as const, value: undefined }));
+          if (next.done || finished) return;
+          call.write({ resize: next.value });
+        }
+      })();
+    }
+
+    if (opts.stdin) {
+      const input = opts.stdin;
+      const onData = (chunk: Buffer | string) => {
+        if (finished) return;
+        if (!call.write({ stdin: typeof chunk === 'string' ? Buffer.from(chunk) : chunk })) {
+          input.pause();
+          call.once('drain', () => input.resume());
+        }
+      };
+      const onEnd = () => {
+        if (!finished) call.write({ stdinClosed: true });
+      };
+      input.on('data', onData);
+      input.once('end', onEnd);
+      cleanups.push(() => {
+        input.removeListener('data', onData);
+        input.removeListener('end', onEnd);
+        input.pause();
+      });
+    }
+
+    let exitCode: number | undefined;
+    try {
+      for await (const out of call as AsyncIterable<T.ExecOutput>) {
+        await writeOut(opts.stdout, out.stdout);
+        await writeOut(opts.stderr, out.stderr);
+        if (out.exitCode !== undefined) exitCode = out.exitCode;
+      }
+    } catch (err) {
+      throw ApiError.fromGrpc(err);
+    } finally {
+      finished = true;
+      for (const c of cleanups) c();
+      call.end();
+    }
+    if (exitCode === undefined) throw new ApiError('Internal', 'exec ended without the exit code of the command; the agent may have stopped');
+    return { exitCode };
   }
 
   /**

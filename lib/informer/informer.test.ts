@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { Pod, ConfigMap } from '../api/generated/types.js';
 import { ApiError } from '../errors.js';
 import type { ApiClient } from '../client/api-client.js';
-import { Informer } from './informer.js';
+import { Informer, waitForCacheSync } from './informer.js';
 import { InformerFactory } from './factory.js';
 import { FakeListerWatcher } from './fake-lister-watcher.js';
 import { objectKey, splitKey } from './key.js';
@@ -286,4 +286,72 @@ test('factory shares one informer per kind and options and starts late ones', as
   assert.equal(fake.listCalls, 3);
   await f.stop();
   assert.equal(fake.openWatches, 0);
+});
+
+test('waitForCacheSync: true once all have synced, false when aborted first', async (t) => {
+  const fake = new FakeListerWatcher();
+  const a = new Informer<ConfigMap>(fake, 'ConfigMap', {}, settings);
+  const b = new Informer<ConfigMap>(fake, 'ConfigMap', { namespace: 'x' }, settings);
+  t.after(async () => {
+    await a.stop();
+    await b.stop();
+  });
+  const waiting = waitForCacheSync([a, b]);
+  // Waiting does not start them; whoever owns them does.
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(fake.listCalls, 0);
+  void a.start();
+  void b.start();
+  assert.equal(await waiting, true);
+
+  const never = new Informer<ConfigMap>(fake, 'ConfigMap', { namespace: 'never-started' }, settings);
+  const abort = new AbortController();
+  const w = waitForCacheSync([a, never], abort.signal);
+  abort.abort();
+  assert.equal(await w, false);
+  assert.equal(await waitForCacheSync([a], abort.signal), false, 'an aborted signal answers false at once');
+  const stopped = waitForCacheSync([never]);
+  await never.stop();
+  assert.equal(await stopped, false, 'an informer stopped before syncing never reports synced');
+});
+
+test('a server that keeps answering TooOld is relisted once at once, then with back-off', async () => {
+  const fake = new FakeListerWatcher();
+  fake.create(cm('a'));
+  const alwaysTooOld: ListerWatcher = {
+    list: (kind, opts) => fake.list(kind, opts),
+    watch: (kind, opts) => {
+      const w = fake.watch(kind, opts);
+      (w as unknown as { fail(e: Error): void }).fail(new ApiError('TooOld', 'compacted'));
+      return w;
+    },
+  };
+  const inf = new Informer<ConfigMap>(alwaysTooOld, 'ConfigMap', {}, { log: quiet, retryBaseMs: 10_000, retryMaxMs: 10_000 });
+  await inf.start();
+  await new Promise((r) => setTimeout(r, 100));
+  await inf.stop();
+  // A tight loop would have listed hundreds of times by now.
+  assert.ok(fake.listCalls <= 2, `listed ${fake.listCalls} times`);
+});
+
+test('a watch that ends without an error is treated as lost and resumed with back-off', async () => {
+  const fake = new FakeListerWatcher();
+  let watches = 0;
+  const endsQuietly: ListerWatcher = {
+    list: (kind, opts) => fake.list(kind, opts),
+    watch: (kind, opts) => {
+      watches++;
+      const w = fake.watch(kind, opts);
+      if (watches === 1) queueMicrotask(() => w.stop());
+      return w;
+    },
+  };
+  const inf = new Informer<ConfigMap>(endsQuietly, 'ConfigMap', {}, settings);
+  const seen: string[] = [];
+  inf.onAdd((o) => seen.push(objectKey(o)));
+  await inf.start();
+  await waitFor('a second watch', () => watches >= 2);
+  fake.create(cm('after'));
+  await waitFor('event on the new watch', () => seen.includes('default/after'));
+  await inf.stop();
 });

@@ -169,6 +169,7 @@ export class Informer<O extends AnyObject = AnyObject> {
     const signal = this.abort.signal;
     let needList = true;
     let attempt = 0;
+    let tooOldInARow = 0;
     while (!signal.aborted) {
       try {
         if (needList) {
@@ -193,15 +194,18 @@ export class Informer<O extends AnyObject = AnyObject> {
           if (signal.aborted) break;
           this.apply(ev);
           attempt = 0;
+          tooOldInARow = 0;
         }
-        // The iterator ends quietly only after stop().
+        // A watch should end only because we stopped it; anything else is a lost stream.
+        if (!signal.aborted) throw new ApiError('Unavailable', 'watch ended unexpectedly');
       } catch (err) {
         if (signal.aborted || err instanceof Stopped) break;
         const e = ApiError.fromGrpc(err);
         if (e.code === 'TooOld') {
           this.log.info({ resourceVersion: this.rv }, 'watch too old; relisting');
           needList = true;
-          continue;
+          // Relist at once the first time; a server that keeps answering TooOld gets back-off.
+          if (tooOldInARow++ === 0) continue;
         }
         if (!this.synced && FATAL_CODES.has(e.code)) {
           this.log.error({ err: e }, 'cannot list; not retrying');

@@ -1,5 +1,6 @@
 // The loop every controller runs over its queue: take a key, sync it, and
 // either forget its back-off (success) or retry it later with back-off.
+import { ApiError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { WorkQueue } from './workqueue.js';
 
@@ -35,7 +36,12 @@ export async function runWorkers<K>(
           opts.log?.error({ key, err, attempts }, 'giving up on key after repeated failures');
           queue.forget(key);
         } else {
-          opts.log?.warn({ key, err, attempts }, 'sync failed; will retry with back-off');
+          // Conflicts are routine when acting on a cache that is a moment behind: the retry sees the new state.
+          if (err instanceof ApiError && (err.code === 'Conflict' || err.code === 'AlreadyExists')) {
+            opts.log?.debug({ key, err: err.message, attempts }, 'sync raced another writer; retrying');
+          } else {
+            opts.log?.warn({ key, err, attempts }, 'sync failed; will retry with back-off');
+          }
           queue.addRateLimited(key);
         }
       } finally {

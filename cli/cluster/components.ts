@@ -1,0 +1,160 @@
+// The processes of a local cluster and their command lines (pure). The
+// supervisor starts them stage by stage, each stage once the previous one
+// answers its readiness check, and restarts any that exits.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatBytes, formatCpuMillis } from '../../lib/quantity.js';
+import { AGENT_PORT, type ClusterPlan, type NodePlan } from './topology.js';
+
+/** The repository root (this file is dist/cli/cluster/components.js). */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export const ETCD_BINARY = '/usr/bin/etcd';
+export const REGISTRY_BINARY = '/usr/bin/docker-registry';
+/** Has the kernel kill a component when the supervisor dies, even by SIGKILL, so none is left unowned. */
+export const SETPRIV = '/usr/bin/setpriv';
+
+export type ReadyCheck = { http: string } | { tcp: string };
+
+export interface ComponentSpec {
+  /** etcd, registry, apiserver, controller-manager, scheduler, agent-node-N */
+  name: string;
+  /** started after every component of a lower stage is ready */
+  stage: number;
+  argv: string[];
+  ready?: ReadyCheck;
+  /** the node it serves (agents) */
+  node?: string;
+  /** set on top of the supervisor's environment */
+  env?: Record<string, string>;
+}
+
+export interface ComponentEnv {
+  node: string;
+  repoRoot: string;
+  /** cgroup.procs files per node name: where each agent's pid goes before it execs */
+  agentProcs: Record<string, string[]>;
+}
+
+export function defaultComponentEnv(agentProcs: Record<string, string[]>): ComponentEnv {
+  return { node: process.execPath, repoRoot: REPO_ROOT, agentProcs };
+}
+
+function withDeathSignal(argv: string[]): string[] {
+  return [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv];
+}
+
+export function etcdArgv(plan: ClusterPlan): string[] {
+  const name = `tug-${plan.name}`;
+  return [
+    ETCD_BINARY,
+    '--name', name,
+    '--data-dir', plan.etcd.dataDir,
+    '--listen-client-urls', plan.etcd.clientUrl,
+    '--advertise-client-urls', plan.etcd.clientUrl,
+    '--listen-peer-urls', plan.etcd.peerUrl,
+    '--initial-advertise-peer-urls', plan.etcd.peerUrl,
+    '--initial-cluster', `${name}=${plan.etcd.peerUrl}`,
+    '--initial-cluster-state', 'new',
+    '--initial-cluster-token', name,
+    '--logger', 'zap',
+    '--log-outputs', 'stderr',
+    '--log-level', 'warn',
+  ];
+}
+
+/** docker-registry's config: plain HTTP on the bridge address, storage in the state dir. */
+export function registryConfig(plan: ClusterPlan): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${JSON.stringify(join(plan.registry.dir, 'storage'))}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: ${plan.registry.address}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The agent's own flags. One function, so the command line is adjusted in
+ * one place as the agent grows. `--hollow` agents are a test tool: they
+ * register a node and report pods Running without running anything.
+ */
+export function agentArgs(plan: ClusterPlan, n: NodePlan): string[] {
+  const size = ['--cpus', formatCpuMillis(n.cpuMillis), '--memory', formatBytes(n.memoryBytes)];
+  if (plan.agentMode === 'hollow') {
+    return ['--hollow', '--node-name', n.name, '--server', plan.apiserver.address, '--pod-cidr', n.podCIDR, ...size];
+  }
+  return [
+    '--node-name', n.name,
+    '--server', plan.apiserver.address,
+    '--state-dir', n.stateDir,
+    '--pod-cidr', n.podCIDR,
+    '--address', n.address,
+    '--agent-port', String(AGENT_PORT),
+    '--cgroup-parent', n.cgroupPath,
+    '--default-registry', plan.registry.address,
+    '--cluster-dns', n.podGateway,
+    ...size,
+  ];
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The agent runs as its node: inside the node's network namespace (nsenter
+ * --net only: it keeps the host's mount namespace, so the mounts it makes
+ * under the state dir stay visible to `tug cluster down`) and inside the
+ * node's cgroup (a shell writes its own pid into cgroup.procs, then execs,
+ * so the agent starts there and every process it forks inherits it).
+ */
+export function agentArgv(plan: ClusterPlan, n: NodePlan, env: ComponentEnv): string[] {
+  const procs = env.agentProcs[n.name] ?? [];
+  const script = `for f in ${procs.map(shellQuote).join(' ')}; do echo $$ > "$f" || exit 1; done; exec "$@"`;
+  return [
+    '/bin/sh', '-c', script, `tug-agent-${n.name}`,
+    '/usr/bin/nsenter', `--net=/run/netns/${n.netns}`, '--',
+    env.node, join(env.repoRoot, 'dist/agent/main.js'), ...agentArgs(plan, n),
+  ];
+}
+
+/**
+ * The cluster's registry speaks plain HTTP on the bridge address; lib/oci
+ * only assumes that of loopback registries unless told with this variable.
+ */
+export function registryEnv(plan: ClusterPlan, env: NodeJS.ProcessEnv = {}): Record<string, string> {
+  const listed = (env.TUG_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return { TUG_INSECURE_REGISTRIES: [...new Set([...listed, plan.registry.address])].join(',') };
+}
+
+export function componentSpecs(plan: ClusterPlan, env: ComponentEnv): ComponentSpec[] {
+  const dist = (p: string) => join(env.repoRoot, 'dist', p);
+  const api = plan.apiserver.address;
+  const specs: ComponentSpec[] = [
+    { name: 'etcd', stage: 0, argv: etcdArgv(plan), ready: { http: `${plan.etcd.clientUrl}/health` } },
+    { name: 'registry', stage: 0, argv: [REGISTRY_BINARY, 'serve', plan.registry.configPath], ready: { http: `http://${plan.registry.address}/v2/` } },
+    {
+      name: 'apiserver',
+      stage: 1,
+      argv: [env.node, dist('apiserver/main.js'), '--etcd-servers', plan.etcd.clientUrl, '--listen', api],
+      ready: { tcp: api },
+    },
+    { name: 'controller-manager', stage: 2, argv: [env.node, dist('controllers/main.js'), '--server', api] },
+    { name: 'scheduler', stage: 2, argv: [env.node, dist('scheduler/main.js'), '--server', api] },
+    ...plan.nodes.map((n) => ({
+      name: `agent-${n.name}`,
+      stage: 2,
+      node: n.name,
+      argv: agentArgv(plan, n, env),
+      env: registryEnv(plan),
+    })),
+  ];
+  return specs.map((s) => ({ ...s, argv: withDeathSignal(s.argv) }));
+}
