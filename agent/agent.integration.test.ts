@@ -182,7 +182,7 @@ describe('node agent on runc', { timeout: 600_000 }, () => {
     const where = await agent!.containerFor('default', 'web', 'client');
     const lines = await eventually('the client log', async () => {
       const entries = criLogLines(await readFile(where.logPath, 'utf8'));
-      return entries.some((e) => e.content.includes('hello from busybox httpd')) && entries.some((e) => e.content === 'fetched-ok') ? entries : undefined;
+      return entries.some((e) => e.includes('hello from busybox httpd')) && entries.includes('fetched-ok') ? entries : undefined;
     }, 30_000);
     assert.ok(lines.length >= 2);
     // The cpu limit is the CFS quota of the container's cgroup; the memory limit its memory limit.
