@@ -44,7 +44,7 @@ function ipInCidr(ip: string, cidr: string): boolean {
   return (toInt(ip) & mask) === (toInt(net!) & mask);
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -55,7 +55,7 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined | fal
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(200);
+    await sleep(intervalMs);
   }
 }
 
@@ -202,21 +202,29 @@ describe('node agent on runc', { timeout: 600_000 }, () => {
 
   it('passes env, args and workingDir, shares an emptyDir, mounts configMap files, and runs init containers first', async () => {
     await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', namespace: 'default' }, data: { greeting: 'hello', 'extra.conf': 'x=1\n' } });
+    await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'app-secret', namespace: 'default' }, stringData: { token: 's3cret' } });
     await createPod('config-pod', {
-      volumes: [{ name: 'shared', emptyDir: {} }, { name: 'config', configMap: { name: 'app-config', items: [{ key: 'greeting', path: 'greeting.txt' }] } }],
+      volumes: [
+        { name: 'shared', emptyDir: {} },
+        { name: 'config', configMap: { name: 'app-config', items: [{ key: 'greeting', path: 'greeting.txt' }] } },
+        { name: 'secret', secret: { secretName: 'app-secret', defaultMode: 0o400 } },
+      ],
       initContainers: [bb('setup', ['sh', '-c', 'echo init-done > /shared/init.txt'], { volumeMounts: [{ name: 'shared', mountPath: '/shared' }] })],
       containers: [
-        bb('writer', ['sh', '-c', 'echo "$GREETING-$POD_NAME-$POD_IP" > /shared/out.txt; pwd > /shared/pwd.txt; echo "$@" > /shared/args.txt; exec sleep 3600', 'sh'], {
+        bb('writer', ['sh', '-c', 'echo "$GREETING-$POD_NAME-$POD_IP-$TOKEN" > /shared/out.txt; pwd > /shared/pwd.txt; echo "$@" > /shared/args.txt; exec sleep 3600', 'sh'], {
           args: ['one', '$(GREETING)'],
           workingDir: '/tmp',
           env: [
             { name: 'GREETING', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'greeting' } } },
             { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
             { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'app-secret', key: 'token' } } },
           ],
           volumeMounts: [{ name: 'shared', mountPath: '/shared' }],
         }),
-        bb('reader', ['sleep', '3600'], { volumeMounts: [{ name: 'shared', mountPath: '/shared' }, { name: 'config', mountPath: '/etc/config' }] }),
+        bb('reader', ['sleep', '3600'], {
+          volumeMounts: [{ name: 'shared', mountPath: '/shared' }, { name: 'config', mountPath: '/etc/config' }, { name: 'secret', mountPath: '/var/run/secret' }],
+        }),
       ],
     });
     const s = await eventually('config-pod Running', async () => {
@@ -228,7 +236,12 @@ describe('node agent on runc', { timeout: 600_000 }, () => {
     assert.equal(init?.state?.terminated?.exitCode, 0);
     assert.equal(s.conditions?.find((c) => c.type === 'Initialized')?.status, 'True');
     const read = async (file: string) => (await exec('config-pod', 'reader', ['cat', file])).stdout.trim();
-    assert.equal(await eventually('out.txt', async () => (await read('/shared/out.txt')) || undefined), `hello-config-pod-${s.podIP}`);
+    assert.equal(await eventually('out.txt', async () => (await read('/shared/out.txt')) || undefined), `hello-config-pod-${s.podIP}-s3cret`);
+    assert.equal(await read('/var/run/secret/token'), 's3cret');
+    assert.equal((await exec('config-pod', 'reader', ['stat', '-L', '-c', '%a', '/var/run/secret/token'])).stdout.trim(), '400');
+    const uid = (await getPod('config-pod')).metadata!.uid!;
+    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+    assert.ok(mountinfo.split('\n').some((l) => l.includes(`${uid}/volumes/secret/secret `) && l.includes(' - tmpfs ')), 'secrets live on tmpfs');
     assert.equal(await read('/shared/pwd.txt'), '/tmp');
     assert.equal(await read('/shared/args.txt'), 'one hello');
     assert.equal(await read('/shared/init.txt'), 'init-done');
@@ -237,6 +250,34 @@ describe('node agent on runc', { timeout: 600_000 }, () => {
     assert.deepEqual(ls.stdout.trim().split(/\s+/), ['greeting.txt']);
     const write = await exec('config-pod', 'reader', ['sh', '-c', 'echo x > /etc/config/new']);
     assert.notEqual(write.exitCode, 0, 'configMap volumes are read-only');
+    // A pod that does not change is not written again, however often it is synced.
+    const rv = (await getPod('config-pod')).metadata?.resourceVersion;
+    await sleep(5000);
+    assert.equal((await getPod('config-pod')).metadata?.resourceVersion, rv, 'no status write without a change');
+  });
+
+  it('replaces a pod sandbox whose pause process died, restarting its containers', async () => {
+    await createPod('phoenix', { containers: [bb('app', ['sleep', '3600'])] });
+    const first = await eventually('phoenix Ready', async () => {
+      const st = await status('phoenix');
+      return ready(st) ? st : undefined;
+    });
+    const uid = (await getPod('phoenix')).metadata!.uid!;
+    const sandbox = await agent!.sandboxes()!.get(uid);
+    assert.ok(sandbox?.pausePid);
+    process.kill(sandbox.pausePid, 'SIGKILL');
+    const again = await eventually('phoenix Ready on a new sandbox', async () => {
+      const st = await status('phoenix');
+      const app = cs(st, 'app');
+      return ready(st) && app?.restartCount === 1 && app.containerID !== cs(first, 'app')?.containerID ? st : undefined;
+    });
+    assert.ok(ipInCidr(again.podIP!, node.podCidr!));
+    const fresh = await agent!.sandboxes()!.get(uid);
+    assert.notEqual(fresh?.pausePid, sandbox.pausePid);
+    // The old container's root filesystem is unmounted with it.
+    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(`${uid}/containers/`));
+    assert.equal(mounts.length, 1, mounts.join('\n'));
+    await client.delete('Pod', 'default', 'phoenix');
   });
 
   it('reports a container killed for exceeding its memory limit as OOMKilled and restarts it', async () => {
@@ -287,7 +328,8 @@ describe('node agent on runc', { timeout: 600_000 }, () => {
       const reason = cs(await status('no-image'), 'app')?.state?.waiting?.reason;
       if (reason) reasons.add(reason);
       return reasons.has('ErrImagePull') && reasons.has('ImagePullBackOff');
-    }, 30_000);
+      // ErrImagePull lasts only from a failed pull to the next sync: look often.
+    }, 60_000, 10);
     assert.equal((await status('no-image')).phase, 'Pending');
   });
 
@@ -341,12 +383,21 @@ describe('node agent on runc', { timeout: 600_000 }, () => {
   it('deletes pods gracefully and leaves no process, mount, netns, veth or cgroup behind', async () => {
     const names = ['web', 'config-pod', 'hog', 'probed', 'no-image'];
     const pids: number[] = [];
+    // A container that handles SIGTERM gets it first and can finish cleanly; it reports through a hostPath.
+    const out = join(node.stateDir, 'graceful-out');
+    await createPod('graceful', {
+      terminationGracePeriodSeconds: 20,
+      volumes: [{ name: 'out', hostPath: { path: out, type: 'DirectoryOrCreate' } }],
+      containers: [bb('app', ['sh', '-c', 'trap "echo terminated > /out/term; exit 0" TERM; while true; do sleep 0.2; done'], { volumeMounts: [{ name: 'out', mountPath: '/out' }] })],
+    });
+    await eventually('graceful Running', async () => ready(await status('graceful')));
+    names.push('graceful');
     for (const c of await agent!.runtime.listContainers()) {
       if (c.pid) pids.push(c.pid);
       if (c.conmonPid) pids.push(c.conmonPid);
     }
-    assert.ok(pids.length > 0);
     const podDirs = (await readdir(join(node.stateDir, 'pods'))).map((u) => join(node.stateDir, 'pods', u));
+    const started = Date.now();
     for (const n of names) await client.delete('Pod', 'default', n);
     await eventually('every pod gone from the API', async () => {
       for (const n of names) {
@@ -361,6 +412,8 @@ describe('node agent on runc', { timeout: 600_000 }, () => {
     }, 90_000);
     await eventually('every process gone', async () => pids.every((p) => !alive(p) || readFile(`/proc/${p}/stat`, 'utf8').then((t) => t.split(' ')[2] === 'Z', () => true)), 20_000);
     assert.deepEqual(await agent!.runtime.listContainers(), []);
+    assert.equal((await readFile(join(out, 'term'), 'utf8')).trim(), 'terminated', 'SIGTERM came first');
+    assert.ok(Date.now() - started < 20_000, 'a container that exits on SIGTERM does not wait out the grace period');
     const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
     for (const d of podDirs) {
       assert.ok(!mountinfo.includes(d), `nothing mounted under ${d}`);

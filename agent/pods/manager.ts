@@ -6,14 +6,12 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from '../../lib/api/generated/types.js';
-import type { ApiClient } from '../../lib/client/api-client.js';
 import { ApiError } from '../../lib/errors.js';
 import { Informer } from '../../lib/informer/index.js';
 import type { Logger } from '../../lib/logging.js';
 import { deleteNetns, listNetns } from '../network/netns.js';
 import { removeCgroup, type CgroupLayout } from '../runtime/cgroups.js';
-import type { RuncRuntime } from '../runtime/runc.js';
-import { ANNOTATION, type SandboxManager } from '../sandbox/sandbox.js';
+import { ANNOTATION } from '../sandbox/sandbox.js';
 import { Backoff } from './backoff.js';
 import { containerId, containerLogPath } from './naming.js';
 import { observePod } from './observe.js';
@@ -98,7 +96,8 @@ export class PodManager {
     this.exitWatcher.on('error', (err) => this.log.warn({ err }, 'exit directory watch failed; relying on the periodic resync'));
     const resync = this.o.resyncIntervalMs ?? 10_000;
     this.resyncTimer = setInterval(() => {
-      for (const w of this.workers.values()) w.kick();
+      // Spread over part of the interval, so many pods do not all call runc at the same moment.
+      for (const w of this.workers.values()) w.kick(Math.floor(Math.random() * Math.min(resync / 2, 2000)));
       this.deps.crashBackoff.gc();
       this.deps.failureBackoff.gc();
     }, resync);
@@ -128,6 +127,8 @@ export class PodManager {
     if (this.stopped) return;
     const uid = pod.metadata?.uid;
     if (!uid) return;
+    // A late update of a pod this agent has already removed (its final delete is on the way).
+    if (this.recentlyFinished.has(uid) && pod.metadata?.deletionTimestamp) return;
     let w = this.workers.get(uid);
     if (!w) {
       w = new PodWorker(uid, pod, this.deps);
@@ -139,6 +140,8 @@ export class PodManager {
   private gone(pod: Pod): void {
     const uid = pod.metadata?.uid;
     if (!uid || this.stopped) return;
+    // Our own final delete: the worker has already cleaned up.
+    if (this.recentlyFinished.has(uid)) return;
     // Removed from the API (normally by our own final delete): make sure nothing is left on the node.
     let w = this.workers.get(uid);
     if (!w) {
@@ -150,7 +153,12 @@ export class PodManager {
 
   private finished(uid: string): void {
     this.workers.delete(uid);
+    this.recentlyFinished.add(uid);
+    // Only the DELETED event that follows our own delete needs it; forget it after a while.
+    setTimeout(() => this.recentlyFinished.delete(uid), 5 * 60_000).unref();
   }
+
+  private readonly recentlyFinished = new Set<string>();
 
   private containerChanged(id: string): void {
     for (const [uid, w] of this.workers) {

@@ -120,10 +120,10 @@ describe('computePodPlan', () => {
     assert.equal((startup.actions[0] as { graceSeconds: number }).graceSeconds, 30);
   });
 
-  it('kills a container whose spec (image) changed', () => {
-    const p = pod({ containers: [{ name: 'app', image: 'busybox:2' }] });
-    const plan = computePodPlan(p, observed([ctr('app', 0, 'running')]), ctx());
-    assert.deepEqual(types(plan.actions), ['killContainer:app']);
+  it('replaces a container whose spec (image) changed, whatever the restart policy', () => {
+    const p = pod({ containers: [{ name: 'app', image: 'busybox:2' }], restartPolicy: 'Never' });
+    const plan = computePodPlan(p, observed([ctr('app', 0, 'running')]), ctx({ crashBackoff: () => 60_000 }));
+    assert.deepEqual(types(plan.actions), ['killContainer:app', 'startContainer:app#1']);
   });
 
   it('terminates a pod being deleted with its deletion grace period, and a vanished pod with the orphan grace', () => {

@@ -230,7 +230,9 @@ export function computePodPlan(pod: Pod | undefined, observed: ObservedPod, ctx:
     if (latest?.state === 'running') {
       const failed = ctx.probeFailure(latest.id);
       if (latest.specHash && latest.specHash !== ctx.specHash(c)) {
+        // A new definition is a new container, whatever the restart policy: replace it now, without back-off.
         kill(latest, 'Killing', `Container ${name} definition changed, will be restarted`);
+        actions.push({ type: 'startContainer', name, kind: 'container', attempt: nextAttempt(observed, name, 'container') });
       } else if (failed === 'liveness') {
         kill(latest, 'Killing', `Container ${name} failed liveness probe, will be restarted`, c.livenessProbe?.terminationGracePeriodSeconds ?? podGrace);
       } else if (failed === 'startup') {

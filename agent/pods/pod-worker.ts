@@ -1,7 +1,7 @@
 // One worker per pod UID: each sync observes the runtime, computes a plan
 // (plan.ts), carries it out, and writes the status back when it changed.
 // Syncs of one pod never overlap; a sync that fails is retried with back-off.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ConfigMap, Container, Pod, PodStatus, Secret } from '../../lib/api/generated/types.js';
 import { semanticEqual } from '../../lib/api/equality.js';
@@ -90,7 +90,9 @@ export class PodWorker {
   private stopped = false;
   private finished = false;
   private readonly startFailures: StartFailures = {};
+  /** The status this worker last wrote and the resourceVersion it got, for while the informer lags behind. */
   private lastWritten: PodStatus | undefined;
+  private lastWrittenRv: string | undefined;
   private volumes: PodVolume[] | undefined;
   private readonly log: Logger;
 
@@ -183,6 +185,8 @@ export class PodWorker {
     let wakeAfter = plan.requeueAfterMs;
     const wake = (ms: number) => (wakeAfter = wakeAfter === undefined ? ms : Math.min(wakeAfter, ms));
     const starts = plan.actions.filter((a) => a.type === 'startContainer');
+    let volumesReady = false;
+    let volumesFailed = false;
     for (const action of plan.actions) {
       if (this.stopped) return;
       switch (action.type) {
@@ -190,9 +194,15 @@ export class PodWorker {
           await this.terminate(obs, action.graceSeconds, action.reason);
           return;
         case 'createSandbox': {
-          const created = await this.createSandbox(pod!, action.reason);
-          if (!created) return;
-          sandbox = created;
+          try {
+            sandbox = await this.createSandbox(pod!, action.reason);
+          } catch (err) {
+            // Say why in the status before the sync is retried.
+            const message = `failed to create pod sandbox: ${(err as Error).message}`;
+            for (const c of [...(pod!.spec?.initContainers ?? []), ...(pod!.spec?.containers ?? [])]) this.fail(c.name ?? '', 'ContainerCreating', message);
+            await this.report(pod!, await observePod(this.d.runtime, this.d.sandboxes, this.uid), plan).catch(() => undefined);
+            throw err;
+          }
           break;
         }
         case 'killContainer':
@@ -204,12 +214,15 @@ export class PodWorker {
           await this.removeContainer(action.id);
           break;
         case 'startContainer': {
-          if (!sandbox || sandbox.state !== 'ready') break;
-          if (this.volumes === undefined || starts[0] === action) {
+          if (!sandbox || sandbox.state !== 'ready' || volumesFailed) break;
+          if (!volumesReady) {
             try {
               this.volumes = await ensurePodVolumes(pod!, sandbox.podDir, this.volumeSources(pod!));
+              volumesReady = true;
             } catch (err) {
               if (!(err instanceof ContainerStartError)) throw err;
+              // No container can start without its volumes; try again shortly.
+              volumesFailed = true;
               for (const s of starts) if (s.type === 'startContainer') this.fail(s.name, err.reason, err.message);
               wake(this.d.failureBackoff.initialMs);
               this.event('Warning', 'FailedMount', err.message);
@@ -237,6 +250,7 @@ export class PodWorker {
     }
 
     const after = plan.actions.length ? await observePod(this.d.runtime, this.d.sandboxes, this.uid) : obs;
+    if (plan.actions.some((a) => a.type === 'createSandbox')) await this.removeStrayRootfs(after);
     await this.report(pod, after, plan);
     this.syncProbes(pod, after);
     if (wakeAfter !== undefined) this.kick(wakeAfter);
@@ -278,6 +292,7 @@ export class PodWorker {
     try {
       const sandbox = await this.d.sandboxes.create(cfg);
       this.volumes = undefined;
+      for (const [name, f] of Object.entries(this.startFailures)) if (f.reason === 'ContainerCreating') delete this.startFailures[name];
       return sandbox;
     } catch (err) {
       this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(err as Error).message}`);
@@ -292,6 +307,18 @@ export class PodWorker {
   private async removeContainer(id: string): Promise<void> {
     await this.d.runtime.delete(id);
     await removeRootfs(containerDir(this.d.sandboxes.podDir(this.uid), id));
+  }
+
+  /**
+   * Unmounts root filesystems whose container is gone (a replaced sandbox
+   * takes its containers with it, but their overlays stay mounted).
+   */
+  private async removeStrayRootfs(obs: PodObservation): Promise<void> {
+    const dir = join(this.d.sandboxes.podDir(this.uid), 'containers');
+    const live = new Set(obs.observed.containers.map((c) => c.id));
+    for (const id of await readdir(dir).catch(() => [] as string[])) {
+      if (!live.has(id)) await removeRootfs(join(dir, id));
+    }
   }
 
   /** Starts one container; returns ms after which to retry when it could not. */
@@ -500,8 +527,6 @@ export class PodWorker {
       status = keepTransitionTimes(status, cur.status);
     }
   }
-
-  private lastWrittenRv: string | undefined;
 
   private syncProbes(pod: Pod, obs: PodObservation): void {
     const specs = new Map((pod.spec?.containers ?? []).map((c) => [c.name ?? '', c]));
