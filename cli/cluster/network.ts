@@ -1,6 +1,6 @@
 // The host bridge and the node namespaces: the commands are computed from the
 // plan (pure, unit-tested), then run one by one with iproute2.
-import { parseCidr, type Cidr } from './cidr.js';
+import { overlaps, parseCidr, type Cidr } from './cidr.js';
 import { run, mustRun } from './exec.js';
 import { isClusterLink, isClusterNetns, type ClusterPlan, type NodePlan } from './topology.js';
 
@@ -60,6 +60,23 @@ export async function hostPrefixesInUse(): Promise<Cidr[]> {
     for (const a of l.addr_info ?? []) if (a.local) out.push(parseCidr(`${a.local}/${a.prefixlen ?? 32}`));
   }
   return out;
+}
+
+/**
+ * Other links holding addresses in `subnet`: two clusters starting at the
+ * same moment could both have found the same /24 free; the later one sees
+ * the other's bridge here and gives up instead of sharing it.
+ */
+export async function subnetClashes(subnet: string, ownLinks: string[]): Promise<string[]> {
+  const mine = parseCidr(subnet);
+  const links = JSON.parse((await mustRun('ip', ['-j', '-4', 'addr', 'show'])) || '[]') as {
+    ifname: string;
+    addr_info?: { local?: string; prefixlen?: number }[];
+  }[];
+  return links
+    .filter((l) => !ownLinks.includes(l.ifname))
+    .filter((l) => (l.addr_info ?? []).some((a) => a.local && overlaps(parseCidr(`${a.local}/${a.prefixlen ?? 32}`), mine)))
+    .map((l) => l.ifname);
 }
 
 export async function listNetnsNames(): Promise<string[]> {

@@ -14,7 +14,7 @@ import { nodeCgroupSetup, readCgroupLayout, setupCgroups, type CgroupLayout } fr
 import { rememberCluster } from './client-config.js';
 import { ETCD_BINARY, REGISTRY_BINARY, REPO_ROOT, SETPRIV, registryConfig } from './components.js';
 import { preloadImages } from './images.js';
-import { clusterLinks, clusterNetns, hostPrefixesInUse, setupNetwork } from './network.js';
+import { clusterLinks, clusterNetns, hostPrefixesInUse, setupNetwork, subnetClashes } from './network.js';
 import {
   clusterFile,
   isAlive,
@@ -192,6 +192,8 @@ export async function clusterUp(o: UpOptions, io: Reporter): Promise<number> {
     await writeIndex(name, stateDir);
 
     await setupNetwork(plan);
+    const clashes = await subnetClashes(plan.nodeSubnet, [plan.bridge]);
+    if (clashes.length) throw new UpError(`${clashes.join(', ')} took ${plan.nodeSubnet} at the same time (another cluster starting?); run up again`);
     io.out(` • network: bridge ${plan.bridge} ${plan.hostAddress}/${plan.prefixLength}; ${plan.nodes.map((n) => `${n.netns} ${n.address}`).join(', ')}`);
     checkAborted();
 
