@@ -38,10 +38,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const registry = new Registry(etcd, log, undefined, opts.watchWindow, serviceRanges);
   const finalizer = new NamespaceFinalizer(registry, log);
   let server: grpc.Server | undefined;
+  let closeProxy = () => {};
   try {
     await registry.ensureNamespaces(INITIAL_NAMESPACES);
     await finalizer.start();
-    server = buildServer(registry, log, async () => (await etcd.maintenance.status()).version);
+    const built = buildServer(registry, log, async () => (await etcd.maintenance.status()).version);
+    server = built.server;
+    closeProxy = built.close;
     const listen = opts.listen ?? '127.0.0.1:6443';
     const port = await new Promise<number>((resolve, reject) =>
       server!.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
@@ -70,12 +73,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         // open watch streams never end by themselves: end them so tryShutdown can finish
         await registry.caches.stop();
         await drained;
+        closeProxy();
         etcd.close();
       },
     };
   } catch (e) {
     finalizer.stop();
     server?.forceShutdown();
+    closeProxy();
     await registry.caches.stop();
     etcd.close();
     throw e;

@@ -34,7 +34,7 @@ function out(obj: AnyObject): T.ApiObject {
   return wrap(info, obj);
 }
 
-export function buildServer(registry: Registry, log: Logger, etcdVersion: () => Promise<string>): grpc.Server {
+export function buildServer(registry: Registry, log: Logger, etcdVersion: () => Promise<string>): { server: grpc.Server; close(): void } {
   const server = new grpc.Server({
     // Requests above this are refused by gRPC before they reach a handler.
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
@@ -118,5 +118,5 @@ export function buildServer(registry: Registry, log: Logger, etcdVersion: () => 
       })().catch((err) => close(toApiError(err, log, 'Watch')));
     },
   });
-  return server;
+  return { server, close: () => nodeProxy.close() };
 }

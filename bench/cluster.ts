@@ -1,5 +1,6 @@
 // A control plane for a benchmark: a real etcd and the components as separate
 // processes built from dist/, so each one's memory and CPU can be read from /proc.
+import { join } from 'node:path';
 import { ApiClient } from '../lib/client/api-client.js';
 import { startEtcd, type EtcdServer } from '../lib/testing/etcd.js';
 import { freePort } from '../lib/testing/ports.js';
@@ -40,13 +41,15 @@ export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined
   }
 }
 
-export async function startBenchCluster(opts: { name: string; components?: Component[]; nodeArgs?: string[] }): Promise<BenchCluster> {
+/** With profileDir, each component runs under --cpu-prof and writes its profile to profileDir/<component>/ on exit. */
+export async function startBenchCluster(opts: { name: string; components?: Component[]; profileDir?: string }): Promise<BenchCluster> {
+  const nodeArgs = (comp: string) => (opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(opts.profileDir, comp)] : []);
   const procs = new ProcessSet();
   const etcd = await startEtcd();
   let client: ApiClient | undefined;
   try {
     const server = `127.0.0.1:${await freePort()}`;
-    const apiserver = procs.node(`${opts.name}-apiserver`, 'apiserver/main.js', ['--etcd-servers', etcd.endpoint, '--listen', server], { nodeArgs: opts.nodeArgs });
+    const apiserver = procs.node(`${opts.name}-apiserver`, 'apiserver/main.js', ['--etcd-servers', etcd.endpoint, '--listen', server], { nodeArgs: nodeArgs('apiserver') });
     client = new ApiClient(server, { timeoutMs: 60_000 });
     const c = client;
     await waitUntil('the apiserver to answer', async () => {
@@ -55,7 +58,7 @@ export async function startBenchCluster(opts: { name: string; components?: Compo
     }, 30_000, 200);
     const components = new Map<Component, BenchProc>();
     for (const comp of opts.components ?? []) {
-      components.set(comp, procs.node(`${opts.name}-${comp}`, SCRIPTS[comp], ['--server', server], { nodeArgs: opts.nodeArgs }));
+      components.set(comp, procs.node(`${opts.name}-${comp}`, SCRIPTS[comp], ['--server', server], { nodeArgs: nodeArgs(comp) }));
     }
     return {
       etcd,

@@ -5,12 +5,17 @@
 //   --quick             small counts, a few minutes on a 2-core machine
 //   --only api,scheduling   run only these (the others are left out of the table)
 //   --out FILE          where to write the report (default BENCHMARKS.md)
-import { writeFileSync } from 'node:fs';
+//   --cpu-prof          run the apiserver, scheduler and controller-manager under
+//                       node --cpu-prof and add a summary of where their CPU went
+//                       (the profiler slows them: figures of such a run are not comparable)
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runApiBench, type ApiBenchResult } from './api.js';
 import { bareNodeRss, footprintRows } from './footprint.js';
 import { podStartRows } from './pod-start.js';
+import { formatSummary, summariseProfiles } from './profile.js';
 import { DIST } from './procs.js';
 import { fmtCores, fmtMB, fmtMs, fmtRate, fmtRatio, machine, markdown, textTable, type BenchReport, type Row, type TargetRow } from './report.js';
 import { runSchedulingBench, type SchedulingBenchResult } from './scheduling.js';
@@ -24,6 +29,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     out: { type: 'string', default: join(DIST, '..', 'BENCHMARKS.md') },
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick!;
@@ -51,6 +57,7 @@ const SCALE = quick
     };
 const FULL_SCALE = { nodes: 1000, pods: 10_000 };
 
+const profileRoot = values['cpu-prof'] ? mkdtempSync(join(tmpdir(), 'tug-bench-profiles-')) : undefined;
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}\n`);
 const m = machine();
@@ -64,7 +71,7 @@ const bare = await bareNodeRss();
 let api: ApiBenchResult | undefined;
 if (only.has('api')) {
   log('api: starting etcd and the apiserver process');
-  api = await runApiBench({ ...SCALE.api, log });
+  api = await runApiBench({ ...SCALE.api, log, profileDir: profileRoot && join(profileRoot, 'api') });
   rows.push(...api.rows);
 }
 
@@ -72,7 +79,7 @@ let sched: SchedulingBenchResult | undefined;
 let cp: ReturnType<typeof footprintRows> | undefined;
 if (only.has('scheduling')) {
   log(`scheduling: ${SCALE.sched.nodes} hollow nodes, ${SCALE.sched.pods} pods`);
-  sched = await runSchedulingBench({ ...SCALE.sched, log });
+  sched = await runSchedulingBench({ ...SCALE.sched, log, profileDir: profileRoot && join(profileRoot, 'scheduling') });
   rows.push(...sched.rows);
   cp = footprintRows(sched, bare, `${SCALE.sched.nodes} nodes / ${SCALE.sched.pods} pods`);
   rows.push(...cp.rows);
@@ -159,6 +166,16 @@ notes.push(
   `Scheduling: hollow nodes (agent/hollow, a test tool that reports pods Running without running anything) run many to a process sharing one client (bench/hollow-fleet.ts); nodes of ${'4/8Gi, 8/16Gi, 16/64Gi'} cpu/memory, pods requesting 100m/128Mi to 1/1Gi, no owners. Each round creates all pods, waits until a watch has seen every one bound, then deletes them (grace 0) before the next.`,
   `The machine was not idle: other work may have run at the same time (load average at start ${m.loadAtStart}).`,
 );
+if (profileRoot) {
+  notes.push(`This run was profiled (--cpu-prof): the profiler slows the components, so its figures are not comparable with an unprofiled run. Profiles: ${profileRoot}`);
+  for (const bench of readdirSync(profileRoot)) {
+    for (const comp of readdirSync(join(profileRoot, bench))) {
+      for (const sum of summariseProfiles(join(profileRoot, bench, comp), 6)) {
+        notes.push(`CPU profile, ${bench} benchmark, ${comp}: ${formatSummary(sum).replace(/\n\s*/g, '; ')}`);
+      }
+    }
+  }
+}
 const report: BenchReport = {
   mode: quick ? 'quick' : 'full',
   date: new Date().toISOString(),

@@ -25,6 +25,8 @@ export interface SchedulingBenchOptions {
   /** processes the hollow nodes are spread over */
   fleets: number;
   roundTimeoutMs: number;
+  /** run the components under --cpu-prof, writing here */
+  profileDir?: string;
   log: (line: string) => void;
 }
 
@@ -82,7 +84,7 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
   const memory = { sameWorkload: median(same), withOwners: median(owners) };
   opts.log(`scheduling: in memory ${fmtRate(memory.sameWorkload)} decisions (${scheduledInMemory}/${opts.pods} placed)`);
 
-  const cluster = await startBenchCluster({ name: 'sched', components: ['scheduler', 'controller-manager'] });
+  const cluster = await startBenchCluster({ name: 'sched', components: ['scheduler', 'controller-manager'], profileDir: opts.profileDir });
   const fleets: BenchProc[] = [];
   let idle: BenchProc | undefined;
   const creators = Array.from({ length: 4 }, () => new ApiClient(cluster.server, { timeoutMs: 120_000 }));

@@ -11,7 +11,7 @@ export interface CriLogEntry {
   text: string;
 }
 
-const LINE = /^(\S+) (stdout|stderr) ([PF]) ?(.*)$/;
+const LINE = /^(\S+) (stdout|stderr) ([PF]) ?(.*)$/s;
 
 /** One log file line → entry; undefined for a line that is not in CRI format. */
 export function parseCriLogLine(line: string): CriLogEntry | undefined {

@@ -28,7 +28,8 @@ for bin in "$ETCD" "$ETCDCTL"; do
 done
 command -v podman >/dev/null || die "podman is missing: install it (bash scripts/install-deps.sh)"
 
-fingerprint=$(sha256sum "$ETCD" "$ETCDCTL" | sha256sum | cut -d' ' -f1)
+# This script is part of the fingerprint: a change to the recipe rebuilds too.
+fingerprint=$(sha256sum "$ETCD" "$ETCDCTL" "${BASH_SOURCE[0]}" | cut -d' ' -f1 | sha256sum | cut -d' ' -f1)
 
 if [[ ${1:-} == --if-stale ]]; then
   current=$(podman image inspect --format "{{index .Labels \"$FINGERPRINT_LABEL\"}}" "$IMAGE" 2>/dev/null || true)
@@ -69,6 +70,10 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
 # Go's resolver reads it; the engine mounts /etc/hosts and /etc/resolv.conf itself.
 printf 'hosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
 
+# No EXPOSE: Podman's Docker API lists exposed but unpublished ports in
+# HostConfig.PortBindings with no binding, and testcontainers then waits for
+# them to be bound until it times out.
+
 # Fixed owner and times: the same binaries give the same layer.
 tar --create --file "$work/rootfs.tar" --directory "$rootfs" \
   --owner=0 --group=0 --numeric-owner --sort=name --mtime=@0 .
@@ -79,8 +84,6 @@ podman import --quiet \
   --change "LABEL $FINGERPRINT_LABEL=$fingerprint" \
   --change "LABEL tugboat.etcd.version=$version" \
   --change 'ENV ETCD_DATA_DIR=/var/lib/etcd' \
-  --change 'EXPOSE 2379' \
-  --change 'EXPOSE 2380' \
   --change 'CMD ["/usr/bin/etcd", "--listen-client-urls", "http://0.0.0.0:2379", "--advertise-client-urls", "http://127.0.0.1:2379"]' \
   --message "etcd $version from $ETCD" \
   "$work/rootfs.tar" "$IMAGE" >/dev/null
