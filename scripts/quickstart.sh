@@ -53,6 +53,19 @@ nodes=$(tug get pods -l app=web -o json | node -e '
   });')
 echo "the web pods run on $nodes node(s)"
 
+step "pod to pod across nodes: one web pod fetches another's page by its IP"
+pair=$(tug get pods -l app=web -o json | node -e '
+  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    const pods = (JSON.parse(s).items ?? []).filter((p) => p.status?.podIP);
+    const a = pods[0], b = pods.find((p) => p.spec?.nodeName !== a?.spec?.nodeName);
+    if (a && b) console.log(`${a.metadata.name} ${a.spec.nodeName} ${b.status.podIP} ${b.spec.nodeName}`);
+  });')
+if [[ -n $pair ]]; then
+  read -r from from_node to_ip to_node <<<"$pair"
+  echo "  $from ($from_node) -> $to_ip ($to_node):"
+  tug exec "$from" -- timeout 5 wget -q -O- "http://$to_ip/" | sed 's/^/  /' || echo "  no answer: check the routes in the node namespaces (ip netns exec tug-$NAME-node-1 ip route)"
+fi
+
 step "the web Service, asked 6 times from node-1's network namespace"
 tug get service web
 ip=$(tug get service web -o json | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).spec?.clusterIP ?? ""')

@@ -90,8 +90,11 @@ async function leftovers(name: string, stateDir: string, plan?: ClusterRecord['p
 
 async function ruleset(): Promise<Set<string>> {
   const ipt = (await sh('iptables-save', [])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, ''));
-  const nft = (await sh('nft', ['list', 'ruleset'])).split('\n').map((l) => l.trim()).filter(Boolean);
-  return new Set([...ipt.map((l) => `iptables ${l}`), ...nft.map((l) => `nft ${l}`)]);
+  const nft = (await sh('nft', ['list', 'ruleset'])).split('\n').map((l) => l.trim().replace(/counter packets \d+ bytes \d+/g, 'counter')).filter(Boolean);
+  // Other software on the host (Podman's netavark for the e2e etcd container, say) may change its own
+  // rules while this runs: only rules that could be a cluster's count.
+  const ours = (l: string) => /tug|TUG|10\.244\.|10\.250\./.test(l);
+  return new Set([...ipt.filter(ours).map((l) => `iptables ${l}`), ...nft.filter(ours).map((l) => `nft ${l}`)]);
 }
 
 function assertNothingLeft(left: Awaited<ReturnType<typeof leftovers>>, what: string) {
