@@ -291,6 +291,24 @@ test('scale, describe, create namespace, version', async () => {
   assert.match(v.stdout, /^Client Version: v\d+\.\d+\.\d+\nServer Version: v?\S+/);
 });
 
+test('expose makes a Service selecting the deployment\'s pods; get svc shows its cluster IP and node port', async () => {
+  assert.equal((await tug(['create', 'namespace', 'cli-expose'])).code, 0);
+  assert.equal((await tug(['apply', '-f', file('expose.yaml', APP), '-n', 'cli-expose'])).code, 0);
+  const exposed = await tug(['expose', 'deployment/nginx-deployment', '--port', '8080', '--target-port', '80', '--type', 'NodePort', '-n', 'cli-expose']);
+  assert.equal(exposed.code, 0, exposed.stderr);
+  assert.equal(exposed.stdout, 'service/nginx-deployment exposed\n');
+  const svc = await client.get('Service', 'cli-expose', 'nginx-deployment');
+  assert.deepEqual(svc.spec?.selector, { app: 'nginx' });
+  assert.equal(svc.spec?.ports?.[0]?.targetPort, 80);
+  const np = svc.spec?.ports?.[0]?.nodePort;
+  assert.ok(np && np >= 30000 && np <= 32767);
+  const got = await tug(['get', 'svc', '-n', 'cli-expose']);
+  assert.match(got.stdout, new RegExp(`nginx-deployment\\s+NodePort\\s+${svc.spec!.clusterIP!.replace(/\./g, '\\.')}\\s+<none>\\s+8080:${np}/TCP`));
+  const missing = await tug(['expose', 'deployment/nope', '--port', '80', '-n', 'cli-expose']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /deployments\.apps "nope" not found/);
+});
+
 test('an unreachable apiserver is a clear error and a non-zero exit', async () => {
   const child = spawn(process.execPath, [TUG, '--server', '127.0.0.1:1', 'get', 'pods'], {
     env: { ...process.env, TUG_SERVER: '', TUG_CONFIG: join(dir, 'no-config.yaml') },

@@ -11,6 +11,7 @@ import { del } from './commands/delete.js';
 import { create } from './commands/create.js';
 import { version, clientVersion } from './commands/version.js';
 import { scale } from './commands/scale.js';
+import { expose } from './commands/expose.js';
 import { rolloutHistory, rolloutPause, rolloutRestart, rolloutStatusCommand, rolloutUndo } from './commands/rollout.js';
 import { cordon, drain } from './commands/node.js';
 import { logs, type LogsFlags } from './commands/logs.js';
@@ -149,6 +150,18 @@ program
   .requiredOption('--replicas <n>', 'the new number of replicas')
   .option('--current-replicas <n>', 'only scale if the current replicas are this many')
   .action(action(async (ctx, args: string[], o: { replicas: string; currentReplicas?: string }) => scale(ctx, args, o)));
+
+program
+  .command('expose')
+  .description('make a Service for the pods of a deployment, replicaset, pod or service: expose deployment/NAME --port P')
+  .argument('<args...>', 'KIND/NAME or KIND NAME')
+  .option('--port <port>', 'the Service port (default: the pods\' container port)')
+  .option('--target-port <port>', 'the container port (number or name) traffic goes to (default: --port)')
+  .option('--type <type>', 'ClusterIP, NodePort or LoadBalancer', 'ClusterIP')
+  .option('--node-port <port>', 'the node port to ask for (NodePort)')
+  .option('--protocol <protocol>', 'TCP or UDP', 'TCP')
+  .option('--name <name>', 'the Service name (default: the exposed object\'s)')
+  .action(action(async (ctx, args: string[], o: { port?: string; targetPort?: string; type?: string; nodePort?: string; protocol?: string; name?: string }) => expose(ctx, args, o)));
 
 const rollout = program.command('rollout').description('manage the rollout of a deployment');
 rollout
