@@ -167,15 +167,33 @@ export class RssSampler {
   }
 }
 
-/** CPU used by each named process between start() and read(), as a share of one core. */
+/** Busy CPU seconds of the whole machine so far (all cores, from /proc/stat). */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: busy = all but idle and iowait
+    const busy = f.reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0);
+    return busy / ticksPerSecond();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU used by each named process between start() and read(), in cores (1.0 =
+ * one core busy the whole time), plus "others": every other process on the
+ * machine, which on a shared machine competes for the same cores.
+ */
 export class CpuMeter {
   private readonly start0 = new Map<string, number>();
+  private machine0: number | undefined;
   private t0 = 0;
 
   constructor(private readonly pids: Map<string, number>) {}
 
   start(): this {
     this.t0 = performance.now();
+    this.machine0 = machineBusySeconds();
     for (const [name, pid] of this.pids) {
       const c = cpuSeconds(pid);
       if (c !== undefined) this.start0.set(name, c);
@@ -183,16 +201,19 @@ export class CpuMeter {
     return this;
   }
 
-  /** name → cores used on average (1.0 = one core busy the whole time) */
   read(): Map<string, number> {
     const wall = (performance.now() - this.t0) / 1000;
     const out = new Map<string, number>();
+    let ours = 0;
     for (const [name, pid] of this.pids) {
       const before = this.start0.get(name);
       const now = cpuSeconds(pid);
       if (before === undefined || now === undefined || wall <= 0) continue;
       out.set(name, (now - before) / wall);
+      ours += (now - before) / wall;
     }
+    const m1 = machineBusySeconds();
+    if (this.machine0 !== undefined && m1 !== undefined && wall > 0) out.set('others', Math.max(0, (m1 - this.machine0) / wall - ours));
     return out;
   }
 }

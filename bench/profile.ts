@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -14,6 +14,8 @@ export interface ProfileSummary {
   busyMs: number;
   topFunctions: { name: string; share: number }[];
   topFiles: { name: string; share: number }[];
+  /** time in a function and everything it called */
+  topInclusive: { name: string; share: number }[];
 }
 
 function shortUrl(url: string): string {
@@ -29,6 +31,10 @@ function shortUrl(url: string): string {
 /** Pure: self time per function and per file from a parsed profile. */
 export function summariseProfile(profile: CpuProfile, file: string, top = 8): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (cf: CpuProfile['nodes'][number]['callFrame']) => (cf.url ? `${cf.functionName || '(anonymous)'} ${shortUrl(cf.url)}:${cf.lineNumber + 1}` : cf.functionName);
+  const inclusive = new Map<string, number>();
   const fn = new Map<string, number>();
   const files = new Map<string, number>();
   let busy = 0;
@@ -38,14 +44,21 @@ export function summariseProfile(profile: CpuProfile, file: string, top = 8): Pr
     if (!cf || cf.functionName === '(idle)') continue;
     busy += dt;
     const where = shortUrl(cf.url);
-    const name = cf.url ? `${cf.functionName || '(anonymous)'} ${where}:${cf.lineNumber + 1}` : cf.functionName;
+    const name = label(cf);
+    const onStack = new Set<string>();
+    for (let id: number | undefined = profile.samples[i]!; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id);
+      if (f) onStack.add(label(f));
+    }
+    for (const l of onStack) inclusive.set(l, (inclusive.get(l) ?? 0) + dt);
     fn.set(name, (fn.get(name) ?? 0) + dt);
     const fileKey = cf.url ? where : cf.functionName;
     files.set(fileKey, (files.get(fileKey) ?? 0) + dt);
   }
   const topOf = (m: Map<string, number>) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, ms]) => ({ name, share: busy > 0 ? ms / busy : 0 }));
-  return { file, busyMs: busy, topFunctions: topOf(fn), topFiles: topOf(files) };
+  const own = [...inclusive].filter(([n]) => !n.includes('node_modules') && !n.startsWith('(') && !n.includes('node:'));
+  return { file, busyMs: busy, topFunctions: topOf(fn), topFiles: topOf(files), topInclusive: topOf(new Map(own)) };
 }
 
 /** Every .cpuprofile in dir, summarised. */
@@ -68,7 +81,11 @@ export function formatSummary(s: ProfileSummary): string {
   ].join('\n');
 }
 
+export function formatInclusive(s: ProfileSummary): string {
+  return `  our functions with callees: ${s.topInclusive.map((f) => `${f.name} ${(f.share * 100).toFixed(1)} %`).join(', ')}`;
+}
+
 // `node dist/bench/profile.js DIR [TOP]` prints the summaries.
 if (process.argv[1]?.endsWith('/bench/profile.js') && process.argv[2]) {
-  for (const s of summariseProfiles(process.argv[2], Number(process.argv[3] ?? 12))) process.stdout.write(`${formatSummary(s)}\n\n`);
+  for (const s of summariseProfiles(process.argv[2], Number(process.argv[3] ?? 12))) process.stdout.write(`${formatSummary(s)}\n${formatInclusive(s)}\n\n`);
 }

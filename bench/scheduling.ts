@@ -3,6 +3,7 @@
 // pods created as fast as a bounded number of workers can — beside the
 // scheduler's in-memory decisions per second for the same nodes and pods.
 // Item 4 (footprint) is read from the same processes while this runs.
+import { Etcd3 } from 'etcd3';
 import type { Pod } from '../lib/api/generated/types.js';
 import { ApiClient, type Watch } from '../lib/client/api-client.js';
 import { SchedulingCore, benchmarkScheduling, runSchedulingLoop, syntheticNode, syntheticPod } from '../scheduler/index.js';
@@ -36,6 +37,10 @@ export interface RoundResult {
   createdPerSecond: number;
   boundPerSecond: number;
   createToBound: Percentiles;
+  /** create response → the pod's first event at the bench's own watch: how far the apiserver's watch lags */
+  watchLag: Percentiles;
+  /** the same, seen by a raw etcd3 watch on the pods' keys: the reference for watchLag */
+  etcdWatchLag: Percentiles;
   cpu: Map<string, number>;
   complete: boolean;
 }
@@ -89,6 +94,7 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
   let idle: BenchProc | undefined;
   const creators = Array.from({ length: 4 }, () => new ApiClient(cluster.server, { timeoutMs: 120_000 }));
   let watch: Watch<Pod> | undefined;
+  let rawEtcd: Etcd3 | undefined;
   let pump: Promise<void> | undefined;
   try {
     const perFleet = Math.ceil(opts.nodes / opts.fleets);
@@ -111,7 +117,15 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
 
     // One watch sees every pod event for the whole run.
     const bound = new Map<string, number>();
+    const seen = new Map<string, number>();
     const running = new Set<string>();
+    const etcdSeen = new Map<string, number>();
+    rawEtcd = new Etcd3({ hosts: cluster.etcd.endpoint });
+    const rawWatch = await rawEtcd.watch().prefix(`/registry/pods/${NS}/`).create();
+    rawWatch.on('put', (kv) => {
+      const name = kv.key.toString().slice(`/registry/pods/${NS}/`.length);
+      if (!etcdSeen.has(name)) etcdSeen.set(name, performance.now());
+    });
     const gone = new Set<string>();
     let watchError: unknown;
     const { resourceVersion } = await cluster.client.list('Pod', { namespace: NS });
@@ -121,6 +135,7 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
       for await (const ev of w) {
         const name = ev.object?.metadata?.name;
         if (!name) continue;
+        if (!seen.has(name)) seen.set(name, performance.now());
         if (ev.type === 'DELETED') gone.add(name);
         else {
           if (ev.object.spec?.nodeName && !bound.has(name)) bound.set(name, performance.now());
@@ -134,11 +149,20 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
     for (let round = 0; round < opts.rounds; round++) {
       const names = Array.from({ length: opts.pods }, (_, i) => `pod-r${round}-${i}`);
       const created = new Map<string, number>();
+      const responded = new Map<string, number>();
       const meter = new CpuMeter(pids).start();
+      const probe = startCmProbe(cluster.client, cluster.server, round);
+      let slowWatchers = 0;
+      let pendingEvents = 0;
+      const etcdPoll = setInterval(() => {
+        void cluster.etcd.metric('etcd_debugging_mvcc_slow_watcher_total').then((v) => (slowWatchers = Math.max(slowWatchers, v ?? 0)), () => undefined);
+        void cluster.etcd.metric('etcd_debugging_mvcc_pending_events_total').then((v) => (pendingEvents = Math.max(pendingEvents, v ?? 0)), () => undefined);
+      }, 250);
       const start = performance.now();
       const load = await closedLoop(opts.createConcurrency, opts.pods, async (wk, i) => {
         created.set(names[i]!, performance.now());
         await creators[wk % creators.length]!.create(benchPod(names[i]!, i, NS));
+        responded.set(names[i]!, performance.now());
       });
       const createdPerSecond = load.perSecond;
       if (load.errors) opts.log(`scheduling: ${load.errors} creates failed (${load.firstError})`);
@@ -153,6 +177,9 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
         opts.log(`scheduling: round ${round} incomplete: ${(err as Error).message}`);
       }
       const cpu = meter.read();
+      clearInterval(etcdPoll);
+      const cmLag = await probe.stop();
+      opts.log(`probe: configmap watch lag under load ${JSON.stringify(cmLag)}; etcd slow watchers max ${slowWatchers}, pending events max ${pendingEvents}`);
       const boundTimes = names.map((n) => bound.get(n)).filter((t): t is number => t !== undefined);
       const end = boundTimes.length ? Math.max(...boundTimes) : performance.now();
       const r: RoundResult = {
@@ -161,11 +188,13 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
         createdPerSecond,
         boundPerSecond: (boundTimes.length * 1000) / (end - start),
         createToBound: percentiles(names.filter((n) => bound.has(n)).map((n) => bound.get(n)! - created.get(n)!)),
+        watchLag: percentiles(names.filter((n) => seen.has(n) && responded.has(n)).map((n) => Math.max(0, seen.get(n)! - responded.get(n)!))),
+        etcdWatchLag: percentiles(names.filter((n) => etcdSeen.has(n) && responded.has(n)).map((n) => Math.max(0, etcdSeen.get(n)! - responded.get(n)!))),
         cpu,
         complete,
       };
       rounds.push(r);
-      opts.log(`scheduling: round ${round + 1}/${opts.rounds}: ${r.bound}/${r.pods} bound, ${fmtRate(r.boundPerSecond)} end to end (created ${fmtRate(createdPerSecond)}); cores ${fmtCores(cpu)}`);
+      opts.log(`scheduling: round ${round + 1}/${opts.rounds}: ${r.bound}/${r.pods} bound, ${fmtRate(r.boundPerSecond)} end to end (created ${fmtRate(createdPerSecond)}); create→bound p50 ${fmtMs(r.createToBound.p50)}; watch lag p50 ${fmtMs(r.watchLag.p50)} p99 ${fmtMs(r.watchLag.p99)} (etcd watch ${fmtMs(r.etcdWatchLag.p50)} / ${fmtMs(r.etcdWatchLag.p99)}); cores ${fmtCores(cpu)}`);
       lastNames = names;
       if (!complete) break;
       if (round < opts.rounds - 1) {
@@ -245,6 +274,7 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
   } finally {
     watch?.stop();
     await pump;
+    rawEtcd?.close();
     for (const c of creators) c.close();
     await idle?.stop();
     await Promise.all(fleets.map((f) => f.stop(30_000)));
@@ -276,4 +306,43 @@ function fleetReady(p: BenchProc): Promise<number> {
     p.child.stdout!.on('data', onData);
     void p.exited.then((code) => reject(new Error(`${p.name} exited with ${code} before its nodes were ready:\n${p.tail()}`)));
   });
+}
+
+/** Diagnostic: a ConfigMap written every 200 ms during a round, timed from its create response to its event at a watch. */
+function startCmProbe(client: ApiClient, server: string, round: number): { stop(): Promise<Percentiles> } {
+  const wc = new ApiClient(server);
+  const resp = new Map<string, number>();
+  const seen = new Map<string, number>();
+  let w: Watch<import('../lib/api/generated/types.js').ConfigMap> | undefined;
+  let stopped = false;
+  const ready = client.list('ConfigMap', { namespace: NS }).then(({ resourceVersion }) => {
+    w = wc.watch('ConfigMap', { namespace: NS, resourceVersion });
+    const ww = w;
+    void (async () => {
+      for await (const ev of ww) {
+        const n = ev.object?.metadata?.name;
+        if (n && !seen.has(n)) seen.set(n, performance.now());
+      }
+    })().catch(() => undefined);
+  });
+  let k = 0;
+  const loop = (async () => {
+    await ready;
+    while (!stopped) {
+      const name = `probe-${round}-${k++}`;
+      await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data: { a: 'b' } }).catch(() => undefined);
+      resp.set(name, performance.now());
+      await sleep(200);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      await sleep(3000);
+      w?.stop();
+      wc.close();
+      return percentiles([...resp].filter(([n]) => seen.has(n)).map(([n, t]) => seen.get(n)! - t));
+    },
+  };
 }

@@ -24,6 +24,7 @@ PACKAGES=(
   attr                        # setfattr: overlay opaque-directory markers when unpacking image layers
   util-linux                  # unshare, nsenter, ipcmk/ipcs, script: namespaces and tty exec
   conntrack                   # flushes stale UDP conntrack entries when Service endpoints go away
+  curl                        # setup-container-engine.sh asks the Podman API socket whether it answers
 )
 
 missing_packages() {

@@ -138,7 +138,9 @@ our_service_pid() {
   local pid
   [[ -f $PID_FILE ]] || return 1
   pid=$(<"$PID_FILE")
-  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && grep -q 'system.service' "/proc/$pid/cmdline" 2>/dev/null || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  # The pid may have been reused since: it must still be a podman service on our socket.
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"system service"*"unix://$SOCKET"* ]] || return 1
   echo "$pid"
 }
 

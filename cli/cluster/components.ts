@@ -134,11 +134,21 @@ export function registryEnv(plan: ClusterPlan, env: NodeJS.ProcessEnv = {}): Rec
   return { TUG_INSECURE_REGISTRIES: [...new Set([...listed, plan.registry.address])].join(',') };
 }
 
+/** The controller-manager's flags from the plan (node lifecycle timings given to `up`). */
+export function controllerManagerArgs(plan: ClusterPlan): string[] {
+  const cm = plan.controllerManager ?? {};
+  return [
+    ...(cm.nodeMonitorGracePeriod ? ['--node-monitor-grace-period', cm.nodeMonitorGracePeriod] : []),
+    ...(cm.podEvictionTimeout ? ['--pod-eviction-timeout', cm.podEvictionTimeout] : []),
+  ];
+}
+
 export function componentSpecs(plan: ClusterPlan, env: ComponentEnv): ComponentSpec[] {
   const dist = (p: string) => join(env.repoRoot, 'dist', p);
   const api = plan.apiserver.address;
   const specs: ComponentSpec[] = [
-    { name: 'etcd', stage: 0, argv: etcdArgv(plan), ready: { http: `${plan.etcd.clientUrl}/health` } },
+    // An external etcd (--etcd-endpoint) is someone else's to run: neither started nor supervised here.
+    ...(plan.etcd.external ? [] : [{ name: 'etcd', stage: 0, argv: etcdArgv(plan), ready: { http: `${plan.etcd.clientUrl}/health` } }]),
     { name: 'registry', stage: 0, argv: [REGISTRY_BINARY, 'serve', plan.registry.configPath], ready: { http: `http://${plan.registry.address}/v2/` } },
     {
       name: 'apiserver',
@@ -146,7 +156,7 @@ export function componentSpecs(plan: ClusterPlan, env: ComponentEnv): ComponentS
       argv: [env.node, dist('apiserver/main.js'), '--etcd-servers', plan.etcd.clientUrl, '--listen', api],
       ready: { tcp: api },
     },
-    { name: 'controller-manager', stage: 2, argv: [env.node, dist('controllers/main.js'), '--server', api] },
+    { name: 'controller-manager', stage: 2, argv: [env.node, dist('controllers/main.js'), '--server', api, ...controllerManagerArgs(plan)] },
     { name: 'scheduler', stage: 2, argv: [env.node, dist('scheduler/main.js'), '--server', api] },
     ...plan.nodes.map((n) => ({
       name: `agent-${n.name}`,

@@ -6,12 +6,13 @@ export { clusterDown, type DownOptions } from './down.js';
 export { readClusterStatus, formatStatus, type ClusterStatus } from './status.js';
 export { teardownCluster, resolveStateDir, clusterProcessMatcher, mountsUnder, TEARDOWN_STEPS, type TeardownOptions, type TeardownResult, type TeardownStep } from './teardown.js';
 export { Supervisor, runSupervisor, nextRestartDelay, stagesOf, checkReady, BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, type SupervisorOptions } from './supervisor.js';
-export { componentSpecs, agentArgs, agentArgv, etcdArgv, registryConfig, registryEnv, REPO_ROOT, type ComponentSpec, type ComponentEnv, type ReadyCheck } from './components.js';
+export { componentSpecs, controllerManagerArgs, agentArgs, agentArgv, etcdArgv, registryConfig, registryEnv, REPO_ROOT, type ComponentSpec, type ComponentEnv, type ReadyCheck } from './components.js';
 export { networkSetupCommands, nodeSetupCommands, setupNetwork } from './network.js';
 export { parseCgroupLayout, readCgroupLayout, nodeCgroupSetup, setupCgroups, removeCgroupTree, readNodeLimits, type CgroupLayout, type CgroupStep } from './cgroups.js';
 export {
   planCluster,
   parseRequest,
+  parseEtcdEndpoint,
   chooseNodeSubnet,
   checkClusterName,
   clusterHash,

@@ -54,7 +54,8 @@ export function clusterProcessMatcher(name: string, stateDir: string | undefined
   if (plan) {
     exact.set('--server', [plan.apiserver.address]);
     exact.set('--listen', [plan.apiserver.address]);
-    exact.set('--listen-client-urls', [plan.etcd.clientUrl]);
+    // An external etcd is not the cluster's: never matched, so `down` leaves it alone.
+    if (!plan.etcd.external) exact.set('--listen-client-urls', [plan.etcd.clientUrl]);
   }
   const under = stateDir ? stateDir.replace(/\/+$/, '') + '/' : undefined;
   return (args) =>

@@ -78,6 +78,15 @@ export interface ClusterRequest {
   apiPort?: number;
   /** `hollow` runs hollow agents, a TEST TOOL whose pods never really run; default real */
   agentMode?: AgentMode;
+  /**
+   * Client URL(s) of an etcd the cluster uses instead of starting its own
+   * (comma-separated, e.g. http://127.0.0.1:23790). `down` leaves it alone.
+   */
+  etcdEndpoint?: string;
+  /** the controller-manager's --node-monitor-grace-period, e.g. "20s" (its default when absent) */
+  nodeMonitorGracePeriod?: string;
+  /** the controller-manager's --pod-eviction-timeout, e.g. "10s" (its default when absent) */
+  podEvictionTimeout?: string;
 }
 
 export interface Route {
@@ -127,7 +136,13 @@ export interface ClusterPlan {
   /** /tugboat-<name> */
   cgroupRoot: string;
   serviceCIDR: string;
-  etcd: { clientUrl: string; peerUrl: string; dataDir: string };
+  /**
+   * `external`: an etcd given with --etcd-endpoint, not started nor removed by
+   * the cluster (clientUrl is then that endpoint; peerUrl and dataDir are empty).
+   */
+  etcd: { clientUrl: string; peerUrl: string; dataDir: string; external?: boolean };
+  /** flags passed on to the controller-manager (absent from plans written before they existed) */
+  controllerManager?: { nodeMonitorGracePeriod?: string; podEvictionTimeout?: string };
   registry: { address: string; dir: string; configPath: string };
   apiserver: { address: string };
   agentMode: AgentMode;
@@ -217,6 +232,33 @@ export interface ParsedRequest {
   stateDir: string;
   apiPort: number;
   agentMode: AgentMode;
+  /** normalised etcd client URLs, comma-separated; absent: the cluster starts its own etcd */
+  etcdEndpoint?: string;
+  nodeMonitorGracePeriod?: string;
+  podEvictionTimeout?: string;
+}
+
+/** Durations the controller-manager understands: 500ms, 20s, 5m, 1m30s. */
+const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
+
+/** Normalises --etcd-endpoint (http(s)://host:port, comma-separated) or says what is wrong with it. */
+export function parseEtcdEndpoint(value: string): { urls?: string; problem?: string } {
+  const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const urls: string[] = [];
+  for (const part of parts) {
+    let u: URL;
+    try {
+      u = new URL(part);
+    } catch {
+      return { problem: `--etcd-endpoint must be etcd client URLs like http://127.0.0.1:2379 (comma-separated), got "${part}"` };
+    }
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || !u.port || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) {
+      return { problem: `--etcd-endpoint must be etcd client URLs like http://127.0.0.1:2379 (scheme, host and port only), got "${part}"` };
+    }
+    urls.push(`${u.protocol}//${u.host}`);
+  }
+  if (urls.length === 0) return { problem: '--etcd-endpoint is empty: give an etcd client URL like http://127.0.0.1:2379' };
+  return { urls: urls.join(',') };
 }
 
 /** Checks every flag and says all that is wrong at once. */
@@ -246,12 +288,32 @@ export function parseRequest(r: ClusterRequest): ParsedRequest {
   }
   const agentMode = r.agentMode ?? 'real';
   if (agentMode !== 'real' && agentMode !== 'hollow') problems.push(`--agent-mode must be real or hollow, got "${String(agentMode)}"`);
+  let etcdEndpoint: string | undefined;
+  if (r.etcdEndpoint !== undefined) {
+    const e = parseEtcdEndpoint(r.etcdEndpoint);
+    if (e.problem) problems.push(e.problem);
+    etcdEndpoint = e.urls;
+  }
+  for (const [flag, v] of [['--node-monitor-grace-period', r.nodeMonitorGracePeriod], ['--pod-eviction-timeout', r.podEvictionTimeout]] as const) {
+    if (v !== undefined && !DURATION.test(v)) problems.push(`${flag} must be a duration like 500ms, 20s, 5m or 1m30s, got "${v}"`);
+  }
   const stateDir = r.stateDir ?? (problems.length ? '' : defaultStateDir(r.name));
   if (r.stateDir !== undefined && (!r.stateDir.startsWith('/') || r.stateDir.replace(/\/+$/, '') === '')) {
     problems.push(`--state-dir must be an absolute path other than /, got "${r.stateDir}"`);
   }
   if (problems.length) throw new ApiError('BadRequest', problems.join('; '));
-  return { name: r.name, nodes: r.nodes, cpuMillis, memoryBytes, stateDir: stateDir.replace(/\/+$/, ''), apiPort, agentMode };
+  return {
+    name: r.name,
+    nodes: r.nodes,
+    cpuMillis,
+    memoryBytes,
+    stateDir: stateDir.replace(/\/+$/, ''),
+    apiPort,
+    agentMode,
+    ...(etcdEndpoint ? { etcdEndpoint } : {}),
+    ...(r.nodeMonitorGracePeriod ? { nodeMonitorGracePeriod: r.nodeMonitorGracePeriod } : {}),
+    ...(r.podEvictionTimeout ? { podEvictionTimeout: r.podEvictionTimeout } : {}),
+  };
 }
 
 /** The whole cluster from the request and the node subnet chosen by chooseNodeSubnet. */
@@ -294,11 +356,21 @@ export function planCluster(r: ParsedRequest, subnet: Cidr): ClusterPlan {
     prefixLength: subnet.bits,
     cgroupRoot: root,
     serviceCIDR: SERVICE_CIDR,
-    etcd: {
-      clientUrl: `http://${hostAddress}:${ETCD_CLIENT_PORT}`,
-      peerUrl: `http://${hostAddress}:${ETCD_PEER_PORT}`,
-      dataDir: join(r.stateDir, 'etcd'),
-    },
+    etcd: r.etcdEndpoint
+      ? { clientUrl: r.etcdEndpoint, peerUrl: '', dataDir: '', external: true }
+      : {
+          clientUrl: `http://${hostAddress}:${ETCD_CLIENT_PORT}`,
+          peerUrl: `http://${hostAddress}:${ETCD_PEER_PORT}`,
+          dataDir: join(r.stateDir, 'etcd'),
+        },
+    ...(r.nodeMonitorGracePeriod || r.podEvictionTimeout
+      ? {
+          controllerManager: {
+            ...(r.nodeMonitorGracePeriod ? { nodeMonitorGracePeriod: r.nodeMonitorGracePeriod } : {}),
+            ...(r.podEvictionTimeout ? { podEvictionTimeout: r.podEvictionTimeout } : {}),
+          },
+        }
+      : {}),
     registry: {
       address: `${hostAddress}:${REGISTRY_PORT}`,
       dir: join(r.stateDir, 'registry'),

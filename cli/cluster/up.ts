@@ -14,6 +14,7 @@ import { nodeCgroupSetup, readCgroupLayout, setupCgroups, type CgroupLayout } fr
 import { rememberCluster } from './client-config.js';
 import { ETCD_BINARY, REGISTRY_BINARY, REPO_ROOT, SETPRIV, registryConfig } from './components.js';
 import { preloadImages } from './images.js';
+import { checkReady } from './supervisor.js';
 import { clusterLinks, clusterNetns, hostPrefixesInUse, setupNetwork, subnetClashes } from './network.js';
 import {
   clusterFile,
@@ -56,11 +57,11 @@ export const CRASH_LOOP_RESTARTS = 3;
 class UpError extends Error {}
 
 /** Programs and files the cluster needs, by agent mode; each with how to get it. */
-export function prerequisites(agentMode: ClusterPlan['agentMode'], repoRoot: string): { path: string; hint: string }[] {
+export function prerequisites(agentMode: ClusterPlan['agentMode'], repoRoot: string, externalEtcd = false): { path: string; hint: string }[] {
   const deps = 'run `sudo bash scripts/install-deps.sh`';
   const build = 'run `npm run build`';
   const list = [
-    { path: ETCD_BINARY, hint: `${deps} (etcd-server)` },
+    ...(externalEtcd ? [] : [{ path: ETCD_BINARY, hint: `${deps} (etcd-server)` }]),
     { path: REGISTRY_BINARY, hint: `${deps} (docker-registry)` },
     { path: SETPRIV, hint: `${deps} (util-linux)` },
     { path: '/usr/bin/nsenter', hint: `${deps} (util-linux)` },
@@ -76,7 +77,7 @@ export function prerequisites(agentMode: ClusterPlan['agentMode'], repoRoot: str
 }
 
 function checkPrerequisites(plan: ClusterPlan): void {
-  const missing = prerequisites(plan.agentMode, REPO_ROOT).filter((p) => {
+  const missing = prerequisites(plan.agentMode, REPO_ROOT, !!plan.etcd.external).filter((p) => {
     try {
       accessSync(p.path, constants.R_OK);
       return false;
@@ -85,6 +86,22 @@ function checkPrerequisites(plan: ClusterPlan): void {
     }
   });
   if (missing.length) throw new UpError(`missing: ${missing.map((m) => `${m.path} (${m.hint})`).join('; ')}`);
+}
+
+/** How long `up` waits for an external etcd to answer before making anything. */
+export const EXTERNAL_ETCD_WAIT_MS = 15_000;
+
+/** An external etcd must answer /health (on any of its URLs) before anything is made for the cluster. */
+async function checkExternalEtcd(clientUrls: string, waitMs = EXTERNAL_ETCD_WAIT_MS): Promise<void> {
+  const urls = clientUrls.split(',');
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    for (const u of urls) if (await checkReady({ http: `${u}/health` })) return;
+    if (Date.now() > deadline) {
+      throw new UpError(`the etcd given with --etcd-endpoint does not answer at ${urls.map((u) => `${u}/health`).join(', ')}; start it, or leave --etcd-endpoint out to have the cluster run its own`);
+    }
+    await sleep(500);
+  }
 }
 
 /** The last lines of a log, for error messages. */
@@ -103,7 +120,7 @@ export function summary(plan: ClusterPlan, configFile: string | undefined): stri
     `Cluster "${plan.name}" is up: ${plan.nodes.length} node${plan.nodes.length === 1 ? '' : 's'} of ${describeNodeSize(plan.nodes[0]!)}${plan.agentMode === 'hollow' ? ' (HOLLOW agents: a test tool, pods do not really run)' : ''}.`,
     `  apiserver   ${plan.apiserver.address}`,
     `  registry    ${plan.registry.address}   (image: busybox resolves here)`,
-    `  etcd        ${plan.etcd.clientUrl}`,
+    `  etcd        ${plan.etcd.clientUrl}${plan.etcd.external ? '   (external: down leaves it alone)' : ''}`,
     `  bridge      ${plan.bridge} ${plan.hostAddress}/${plan.prefixLength}`,
   ];
   for (const n of plan.nodes) {
@@ -166,6 +183,7 @@ export async function clusterUp(o: UpOptions, io: Reporter): Promise<number> {
     layout = await readCgroupLayout();
     plan = planCluster(parsed, chooseNodeSubnet(clusterHash(name), await hostPrefixesInUse()));
     checkPrerequisites(plan);
+    if (plan.etcd.external) await checkExternalEtcd(plan.etcd.clientUrl);
   } catch (e) {
     io.err(`error: ${(e as Error).message}`);
     return 1;
@@ -227,8 +245,12 @@ export async function clusterUp(o: UpOptions, io: Reporter): Promise<number> {
     };
     const componentReady = (c: string) => () => !!readSupervisorState(stateDir)?.components.find((x) => x.name === c)?.ready;
 
-    await waitFor('etcd', 'etcd', componentReady('etcd'));
-    io.out(` • etcd ready at ${plan.etcd.clientUrl}`);
+    if (plan.etcd.external) {
+      io.out(` • etcd (external) at ${plan.etcd.clientUrl}`);
+    } else {
+      await waitFor('etcd', 'etcd', componentReady('etcd'));
+      io.out(` • etcd ready at ${plan.etcd.clientUrl}`);
+    }
     await waitFor('the registry', 'registry', componentReady('registry'));
     const pushed = await preloadImages(plan.registry.address);
     io.out(` • registry ready at ${plan.registry.address}${pushed.length ? `; pushed ${pushed.join(', ')}` : ''}`);

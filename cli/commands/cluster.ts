@@ -54,6 +54,9 @@ export function clusterCommand(): Command {
     .option('--state-dir <dir>', 'where data and logs go (default /var/lib/tugboat/<name>)')
     .option('--api-port <port>', "the apiserver's port on the cluster's bridge address", String(DEFAULT_API_PORT))
     .option('--timeout <duration>', 'give up when the cluster is not ready after this long', '5m')
+    .option('--etcd-endpoint <urls>', 'use this etcd (client URLs, comma-separated) instead of starting one; down leaves it alone')
+    .option('--node-monitor-grace-period <duration>', "controller-manager: a node whose agent is silent this long turns NotReady (its default 40s)")
+    .option('--pod-eviction-timeout <duration>', "controller-manager: pods of a NotReady node are deleted after this long (its default 5m)")
     .addOption(
       new Option('--agent-mode <mode>', 'real agents, or hollow ones (a TEST TOOL: pods are reported Running, nothing runs)')
         .choices(['real', 'hollow'])
@@ -70,6 +73,9 @@ export function clusterCommand(): Command {
             stateDir: o.stateDir,
             apiPort: Number(o.apiPort),
             agentMode: o.agentMode as AgentMode,
+            etcdEndpoint: o.etcdEndpoint,
+            nodeMonitorGracePeriod: o.nodeMonitorGracePeriod,
+            podEvictionTimeout: o.podEvictionTimeout,
             timeoutMs: parseDurationMs(o.timeout!),
           },
           io,

@@ -15,7 +15,7 @@ import {
   ownerAlive,
   removeOrphanedEtcdContainers,
   startEtcdContainer,
-  startTimeFromStat,
+  parseStat,
   type EtcdContainer,
 } from './etcd-container.js';
 
@@ -69,7 +69,7 @@ test('the pure parts: environment, command line, owner labels', () => {
 
   // A command name with spaces and parentheses must not shift the fields.
   const stat = '4242 (node (x) y) S 1 4242 4242 0 -1 4194560 500 0 0 0 10 5 0 0 20 0 11 0 987654 1000000 100';
-  assert.equal(startTimeFromStat(stat), '987654');
+  assert.deepEqual(parseStat(stat), { state: 'S', startTime: '987654' });
 
   const identities: Record<number, string> = { 10: '10:555' };
   const identityOf = (pid: number): string | undefined => identities[pid];

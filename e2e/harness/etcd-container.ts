@@ -105,21 +105,31 @@ export function etcdContainerCommand(p: { advertiseHost: string; hostPort: numbe
   ];
 }
 
-/** `<pid>:<start time>` for a process, from its /proc/<pid>/stat; undefined if it is gone. */
+/** `<pid>:<start time>` for a running process, from its /proc/<pid>/stat; undefined if it is gone. */
 export function processIdentity(pid: number): string | undefined {
+  let stat: string;
   try {
-    return `${pid}:${startTimeFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))}`;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
+  const { state, startTime } = parseStat(stat);
+  // A zombie has exited; only its parent has not collected it yet.
+  if (state === 'Z' || state === 'X') return undefined;
+  return `${pid}:${startTime}`;
 }
 
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); the name before it may hold spaces. */
-export function startTimeFromStat(stat: string): string {
+/**
+ * State (field 3) and start time (field 22, clock ticks since boot) from a
+ * /proc/<pid>/stat line. The command name before them is in parentheses and
+ * may itself hold spaces and parentheses, so fields count from the last ')'.
+ */
+export function parseStat(stat: string): { state: string; startTime: string } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
   const startTime = fields[19];
-  if (startTime === undefined || !/^\d+$/.test(startTime)) throw new Error(`unexpected /proc stat line: ${stat}`);
-  return startTime;
+  if (!state || startTime === undefined || !/^\d+$/.test(startTime)) throw new Error(`unexpected /proc stat line: ${stat}`);
+  return { state, startTime };
 }
 
 /**
@@ -132,8 +142,9 @@ export function ownerAlive(label: string | undefined, identityOf: (pid: number) 
   return identityOf(Number(match[1])) === label;
 }
 
-/** Live containers of this process, by id, removed synchronously if it exits or is signalled. */
+/** Containers of this process, running or being started: removed synchronously if it exits or is signalled. */
 const live = new Set<string>();
+let starting = 0;
 let exitCleanupInstalled = false;
 
 /**
@@ -148,17 +159,27 @@ export async function startEtcdContainer(options: StartEtcdContainerOptions = {}
   installExitCleanup();
   await removeOrphanedEtcdContainers();
 
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    try {
-      return await startOnce(image, options);
-    } catch (err) {
-      lastError = err;
-      // Another process may take the port between freePort() and the engine publishing it: only that is worth a retry.
-      if (!/address already in use|port is already allocated/i.test(String(err))) throw err;
+  // testcontainers reads container logs over sockets it unrefs, and waits on
+  // them when etcd exits early: with nothing else pending, node would end the
+  // process right there, leaving the container behind and the error unsaid.
+  const keepAlive = setInterval(() => {}, 1_000);
+  starting++;
+  try {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+      try {
+        return await startOnce(image, options);
+      } catch (err) {
+        lastError = err;
+        // Another process may take the port between freePort() and the engine publishing it: only that is worth a retry.
+        if (!/address already in use|port is already allocated/i.test(String(err))) throw err;
+      }
     }
+    throw lastError;
+  } finally {
+    starting--;
+    clearInterval(keepAlive);
   }
-  throw lastError;
 }
 
 async function startOnce(image: string, options: StartEtcdContainerOptions): Promise<EtcdContainer> {
@@ -316,38 +337,55 @@ async function removeContainer(id: string): Promise<void> {
 }
 
 /**
- * Engine API calls are asynchronous and an exiting process runs only
- * synchronous code: a child node process sends the DELETEs and this one waits.
+ * Removes every container this process owns, running or half-started, by its
+ * owner label. Engine API calls are asynchronous and an exiting process runs
+ * only synchronous code: a child node process talks to the engine and this
+ * one waits for it.
  */
-function removeLiveContainersSync(): void {
-  if (live.size === 0) return;
+function removeOwnContainersSync(): void {
+  if (live.size === 0 && starting === 0) return;
   const dockerHost = process.env.DOCKER_HOST ?? '';
-  if (!dockerHost.startsWith('unix://')) return;
+  const owner = processIdentity(process.pid);
+  if (!dockerHost.startsWith('unix://') || owner === undefined) return;
   const script = `
     const http = require('node:http');
-    const [socketPath, ...ids] = process.argv.slice(1);
-    let pending = ids.length;
-    for (const id of ids) {
-      const req = http.request({ socketPath, method: 'DELETE', path: '/containers/' + id + '?force=true&v=true', timeout: 10000 },
-        (res) => { res.resume(); res.on('end', () => { if (--pending === 0) process.exit(0); }); });
+    const [socketPath, label] = process.argv.slice(1);
+    const call = (method, path) => new Promise((resolve) => {
+      const req = http.request({ socketPath, method, path, timeout: 10000 }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve(body));
+      });
       req.on('timeout', () => req.destroy());
-      req.on('error', () => { if (--pending === 0) process.exit(0); });
+      req.on('error', () => resolve(''));
       req.end();
-    }`;
-  spawnSync(process.execPath, ['-e', script, dockerHost.slice('unix://'.length), ...live], { stdio: 'ignore', timeout: 15_000 });
+    });
+    (async () => {
+      const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
+      let containers = [];
+      try { containers = JSON.parse(await call('GET', '/containers/json?all=true&filters=' + filters)); } catch {}
+      await Promise.all(containers.map((c) => call('DELETE', '/containers/' + c.Id + '?force=true&v=true')));
+    })();`;
+  spawnSync(process.execPath, ['-e', script, dockerHost.slice('unix://'.length), `${OWNER_LABEL}=${owner}`], {
+    stdio: 'ignore',
+    timeout: 15_000,
+  });
   live.clear();
 }
 
 function installExitCleanup(): void {
   if (exitCleanupInstalled) return;
   exitCleanupInstalled = true;
-  process.on('exit', removeLiveContainersSync);
+  process.on('exit', removeOwnContainersSync);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
-      removeLiveContainersSync();
+      removeOwnContainersSync();
       process.removeListener(signal, onSignal);
-      // Listening to a signal replaces its default action; give it back when nobody else handles it.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      // Listening to a signal replaces its default action: raise it again so it
+      // takes effect once every listener has let go. Always, not only when no
+      // listener is left: testcontainers loads signal-exit, whose listener ends
+      // the process only once it is the last one, and would wait for us forever.
+      process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }

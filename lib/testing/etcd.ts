@@ -290,7 +290,9 @@ function installExitCleanup(): void {
       killAllSync();
       process.removeListener(signal, onSignal);
       // Listening to a signal replaces its default action; give it back when nobody else handles it.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      // Raised again even when other listeners remain: a library such as signal-exit (loaded by
+      // testcontainers) only ends the process when it is the last listener, and would wait forever.
+      process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }

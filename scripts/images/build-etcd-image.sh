@@ -70,6 +70,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
 # Go's resolver reads it; the engine mounts /etc/hosts and /etc/resolv.conf itself.
 printf 'hosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
 
+# No ENV for etcd: it refuses to start when a flag repeats an ETCD_* variable.
 # No EXPOSE: Podman's Docker API lists exposed but unpublished ports in
 # HostConfig.PortBindings with no binding, and testcontainers then waits for
 # them to be bound until it times out.
@@ -83,8 +84,7 @@ previous=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 podman import --quiet \
   --change "LABEL $FINGERPRINT_LABEL=$fingerprint" \
   --change "LABEL tugboat.etcd.version=$version" \
-  --change 'ENV ETCD_DATA_DIR=/var/lib/etcd' \
-  --change 'CMD ["/usr/bin/etcd", "--listen-client-urls", "http://0.0.0.0:2379", "--advertise-client-urls", "http://127.0.0.1:2379"]' \
+  --change 'CMD ["/usr/bin/etcd", "--data-dir", "/var/lib/etcd", "--listen-client-urls", "http://0.0.0.0:2379", "--advertise-client-urls", "http://127.0.0.1:2379"]' \
   --message "etcd $version from $ETCD" \
   "$work/rootfs.tar" "$IMAGE" >/dev/null
 
