@@ -12,7 +12,7 @@ import { startBenchCluster, waitUntil } from './cluster.js';
 import { closedLoop, type LoadResult } from './load.js';
 import { CpuMeter } from './procs.js';
 import { fmtCores, fmtMs, fmtRate, fmtRatio, type Row } from './report.js';
-import { median, medianPercentiles, percentiles, ratio, type Percentiles } from './stats.js';
+import { median, medianByKey, medianPercentiles, percentiles, ratio, type Percentiles } from './stats.js';
 
 export interface ApiBenchOptions {
   concurrency: number[];
@@ -68,11 +68,6 @@ function configMap(name: string, namespace: string, payloadBytes: number, fill: 
     metadata: { name, namespace, labels: { app: 'bench', tier: 'api' } },
     data: { payload: fill.repeat(payloadBytes) },
   };
-}
-
-function medianCpu(samples: Map<string, number>[]): Map<string, number> {
-  const names = new Set(samples.flatMap((s) => [...s.keys()]));
-  return new Map([...names].map((n) => [n, median(samples.map((s) => s.get(n) ?? 0))]));
 }
 
 function summarise(results: LoadResult[]): Cell['api'] {
@@ -158,7 +153,7 @@ export async function runApiBench(opts: ApiBenchOptions): Promise<ApiBenchResult
           concurrency: c,
           api: summarise(results.get(`${op}:api:${c}`)!),
           raw: summarise(results.get(`${op}:raw:${c}`)!),
-          cpu: medianCpu(cpus.get(`${op}:api:${c}`) ?? []),
+          cpu: medianByKey(cpus.get(`${op}:api:${c}`) ?? []),
         });
       }
     }

@@ -45,10 +45,10 @@ export function footprintRows(s: SchedulingBenchResult, bare: number | undefined
     rows.push({
       section: 'Footprint',
       figure: `${name} RSS, ${scale}`,
-      value: `peak ${fmtMB(peak)}, after ${fmtMB(after)}`,
+      value: `at start ${fmtMB(s.rssStart.get(name))}, peak ${fmtMB(peak)}, after ${fmtMB(after)}`,
       reference: floor,
       ratio: fmtRatio(ratio(peak, bare)),
-      note: 'peak: sampled every 250 ms during the scheduling rounds; after: the last pods Running, then 3 s',
+      note: 'at start: no nodes, no pods; peak: sampled every 250 ms during the scheduling rounds; after: the last pods Running, then 3 s; ratio: peak / floor',
     });
   }
   rows.push({

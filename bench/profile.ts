@@ -35,6 +35,8 @@ export function summariseProfile(profile: CpuProfile, file: string, top = 8): Pr
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const label = (cf: CpuProfile['nodes'][number]['callFrame']) => (cf.url ? `${cf.functionName || '(anonymous)'} ${shortUrl(cf.url)}:${cf.lineNumber + 1}` : cf.functionName);
   const inclusive = new Map<string, number>();
+  // our own code: built files outside node_modules
+  const ours = new Set<string>();
   const fn = new Map<string, number>();
   const files = new Map<string, number>();
   let busy = 0;
@@ -48,7 +50,10 @@ export function summariseProfile(profile: CpuProfile, file: string, top = 8): Pr
     const onStack = new Set<string>();
     for (let id: number | undefined = profile.samples[i]!; id !== undefined; id = parent.get(id)) {
       const f = byId.get(id);
-      if (f) onStack.add(label(f));
+      if (!f) continue;
+      const l = label(f);
+      onStack.add(l);
+      if (f.url.includes('/dist/') && !f.url.includes('node_modules')) ours.add(l);
     }
     for (const l of onStack) inclusive.set(l, (inclusive.get(l) ?? 0) + dt);
     fn.set(name, (fn.get(name) ?? 0) + dt);
@@ -57,7 +62,7 @@ export function summariseProfile(profile: CpuProfile, file: string, top = 8): Pr
   }
   const topOf = (m: Map<string, number>) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, ms]) => ({ name, share: busy > 0 ? ms / busy : 0 }));
-  const own = [...inclusive].filter(([n]) => !n.includes('node_modules') && !n.startsWith('(') && !n.includes('node:'));
+  const own = [...inclusive].filter(([n]) => ours.has(n));
   return { file, busyMs: busy, topFunctions: topOf(fn), topFiles: topOf(files), topInclusive: topOf(new Map(own)) };
 }
 

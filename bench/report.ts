@@ -17,7 +17,7 @@ export interface Row {
   note?: string;
 }
 
-export type TargetState = 'met' | 'missed' | 'not measured yet' | 'met at quick scale' | 'missed at quick scale';
+export type TargetState = 'met' | 'missed' | 'not measured yet' | 'met at reduced scale' | 'missed at reduced scale';
 
 export interface TargetRow {
   target: string;

@@ -5,13 +5,15 @@
 // Item 4 (footprint) is read from the same processes while this runs.
 import { Etcd3 } from 'etcd3';
 import type { Pod } from '../lib/api/generated/types.js';
+import { kindInfo } from '../lib/api/kinds.js';
+import { decode } from '../lib/api/schema.js';
 import { ApiClient, type Watch } from '../lib/client/api-client.js';
 import { SchedulingCore, benchmarkScheduling, runSchedulingLoop, syntheticNode, syntheticPod } from '../scheduler/index.js';
 import { startBenchCluster, waitUntil, type BenchCluster } from './cluster.js';
 import { closedLoop } from './load.js';
 import { CpuMeter, RssSampler, rssBytes, type BenchProc } from './procs.js';
 import { fmtCores, fmtMs, fmtRate, fmtRatio, type Row } from './report.js';
-import { median, percentiles, ratio, type Percentiles } from './stats.js';
+import { median, medianByKey, percentiles, ratio, type Percentiles } from './stats.js';
 import { benchPod, MAX_PODS_PER_NODE, nodeName, nodeSize, podShape } from './workload.js';
 
 export interface SchedulingBenchOptions {
@@ -21,6 +23,8 @@ export interface SchedulingBenchOptions {
   rounds: number;
   /** in-memory runs */
   memoryRuns: number;
+  /** also run the in-memory loop at this scale (cheap), when the run itself is smaller */
+  memoryTargetScale?: { nodes: number; pods: number };
   /** pod creates in flight at once */
   createConcurrency: number;
   /** processes the hollow nodes are spread over */
@@ -37,18 +41,32 @@ export interface RoundResult {
   createdPerSecond: number;
   boundPerSecond: number;
   createToBound: Percentiles;
-  /** create response → the pod's first event at the bench's own watch: how far the apiserver's watch lags */
+  /** create request → the pod's first event at the bench's own apiserver watch of all pods */
   watchLag: Percentiles;
   /** the same, seen by a raw etcd3 watch on the pods' keys: the reference for watchLag */
   etcdWatchLag: Percentiles;
+  /** bound per second and create → bound, by when the binding was committed in etcd (seen by the raw watch) */
+  etcdBoundPerSecond: number;
+  etcdCreateToBound: Percentiles;
   cpu: Map<string, number>;
   complete: boolean;
 }
 
 export interface SchedulingBenchResult {
   rows: Row[];
-  memory: { sameWorkload: number; withOwners: number };
-  endToEnd: { boundPerSecond: number; createdPerSecond: number; rounds: RoundResult[] };
+  memory: { sameWorkload: number; withOwners: number; atTargetScale?: number };
+  endToEnd: {
+    boundPerSecond: number;
+    createdPerSecond: number;
+    rounds: RoundResult[];
+    /** medians over the complete rounds */
+    cpu: Map<string, number>;
+    watchLagP50: number;
+    etcdWatchLagP50: number;
+    etcdBoundPerSecond: number;
+  };
+  /** process name → bytes, right after the control plane started (no nodes, no pods) */
+  rssStart: Map<string, number>;
   /** process name → bytes */
   rssPeak: Map<string, number>;
   rssAfter: Map<string, number>;
@@ -86,8 +104,13 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
     same.push(r.perSecond);
     owners.push(benchmarkScheduling({ nodes: opts.nodes, pods: opts.pods }).decisionsPerSecond);
   }
-  const memory = { sameWorkload: median(same), withOwners: median(owners) };
-  opts.log(`scheduling: in memory ${fmtRate(memory.sameWorkload)} decisions (${scheduledInMemory}/${opts.pods} placed)`);
+  const target = opts.memoryTargetScale;
+  const atTarget: number[] = [];
+  if (target && (target.nodes !== opts.nodes || target.pods !== opts.pods)) {
+    for (let run = 0; run < opts.memoryRuns; run++) atTarget.push(sameWorkloadInMemory(target.nodes, target.pods).perSecond);
+  }
+  const memory = { sameWorkload: median(same), withOwners: median(owners), atTargetScale: atTarget.length ? median(atTarget) : undefined };
+  opts.log(`scheduling: in memory ${fmtRate(memory.sameWorkload)} decisions (${scheduledInMemory}/${opts.pods} placed)` + (memory.atTargetScale ? `; ${fmtRate(memory.atTargetScale)} at ${target!.nodes} nodes / ${target!.pods} pods` : ''));
 
   const cluster = await startBenchCluster({ name: 'sched', components: ['scheduler', 'controller-manager'], profileDir: opts.profileDir });
   const fleets: BenchProc[] = [];
@@ -97,6 +120,8 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
   let rawEtcd: Etcd3 | undefined;
   let pump: Promise<void> | undefined;
   try {
+    await sleep(2000);
+    const rssStart = new Map([...cluster.pids()].map(([n, pid]) => [n, rssBytes(pid) ?? Number.NaN] as [string, number]));
     const perFleet = Math.ceil(opts.nodes / opts.fleets);
     const t0 = performance.now();
     for (let f = 0; f * perFleet < opts.nodes; f++) {
@@ -122,9 +147,13 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
     const etcdSeen = new Map<string, number>();
     rawEtcd = new Etcd3({ hosts: cluster.etcd.endpoint });
     const rawWatch = await rawEtcd.watch().prefix(`/registry/pods/${NS}/`).create();
+    const etcdBound = new Map<string, number>();
+    const podMessage = kindInfo('Pod').message;
     rawWatch.on('put', (kv) => {
       const name = kv.key.toString().slice(`/registry/pods/${NS}/`.length);
-      if (!etcdSeen.has(name)) etcdSeen.set(name, performance.now());
+      const t = performance.now();
+      if (!etcdSeen.has(name)) etcdSeen.set(name, t);
+      if (!etcdBound.has(name) && decode<Pod>(podMessage, kv.value).spec?.nodeName) etcdBound.set(name, t);
     });
     const gone = new Set<string>();
     let watchError: unknown;
@@ -149,20 +178,11 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
     for (let round = 0; round < opts.rounds; round++) {
       const names = Array.from({ length: opts.pods }, (_, i) => `pod-r${round}-${i}`);
       const created = new Map<string, number>();
-      const responded = new Map<string, number>();
       const meter = new CpuMeter(pids).start();
-      const probe = startCmProbe(cluster.client, cluster.server, round);
-      let slowWatchers = 0;
-      let pendingEvents = 0;
-      const etcdPoll = setInterval(() => {
-        void cluster.etcd.metric('etcd_debugging_mvcc_slow_watcher_total').then((v) => (slowWatchers = Math.max(slowWatchers, v ?? 0)), () => undefined);
-        void cluster.etcd.metric('etcd_debugging_mvcc_pending_events_total').then((v) => (pendingEvents = Math.max(pendingEvents, v ?? 0)), () => undefined);
-      }, 250);
       const start = performance.now();
       const load = await closedLoop(opts.createConcurrency, opts.pods, async (wk, i) => {
         created.set(names[i]!, performance.now());
         await creators[wk % creators.length]!.create(benchPod(names[i]!, i, NS));
-        responded.set(names[i]!, performance.now());
       });
       const createdPerSecond = load.perSecond;
       if (load.errors) opts.log(`scheduling: ${load.errors} creates failed (${load.firstError})`);
@@ -177,24 +197,25 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
         opts.log(`scheduling: round ${round} incomplete: ${(err as Error).message}`);
       }
       const cpu = meter.read();
-      clearInterval(etcdPoll);
-      const cmLag = await probe.stop();
-      opts.log(`probe: configmap watch lag under load ${JSON.stringify(cmLag)}; etcd slow watchers max ${slowWatchers}, pending events max ${pendingEvents}`);
       const boundTimes = names.map((n) => bound.get(n)).filter((t): t is number => t !== undefined);
       const end = boundTimes.length ? Math.max(...boundTimes) : performance.now();
+      const etcdBoundTimes = names.map((n) => etcdBound.get(n)).filter((t): t is number => t !== undefined);
+      const etcdEnd = etcdBoundTimes.length ? Math.max(...etcdBoundTimes) : performance.now();
       const r: RoundResult = {
+        etcdBoundPerSecond: (etcdBoundTimes.length * 1000) / (etcdEnd - start),
+        etcdCreateToBound: percentiles(names.filter((n) => etcdBound.has(n)).map((n) => etcdBound.get(n)! - created.get(n)!)),
         pods: opts.pods,
         bound: boundTimes.length,
         createdPerSecond,
         boundPerSecond: (boundTimes.length * 1000) / (end - start),
         createToBound: percentiles(names.filter((n) => bound.has(n)).map((n) => bound.get(n)! - created.get(n)!)),
-        watchLag: percentiles(names.filter((n) => seen.has(n) && responded.has(n)).map((n) => Math.max(0, seen.get(n)! - responded.get(n)!))),
-        etcdWatchLag: percentiles(names.filter((n) => etcdSeen.has(n) && responded.has(n)).map((n) => Math.max(0, etcdSeen.get(n)! - responded.get(n)!))),
+        watchLag: percentiles(names.filter((n) => seen.has(n)).map((n) => seen.get(n)! - created.get(n)!)),
+        etcdWatchLag: percentiles(names.filter((n) => etcdSeen.has(n)).map((n) => etcdSeen.get(n)! - created.get(n)!)),
         cpu,
         complete,
       };
       rounds.push(r);
-      opts.log(`scheduling: round ${round + 1}/${opts.rounds}: ${r.bound}/${r.pods} bound, ${fmtRate(r.boundPerSecond)} end to end (created ${fmtRate(createdPerSecond)}); create→bound p50 ${fmtMs(r.createToBound.p50)}; watch lag p50 ${fmtMs(r.watchLag.p50)} p99 ${fmtMs(r.watchLag.p99)} (etcd watch ${fmtMs(r.etcdWatchLag.p50)} / ${fmtMs(r.etcdWatchLag.p99)}); cores ${fmtCores(cpu)}`);
+      opts.log(`scheduling: round ${round + 1}/${opts.rounds}: ${r.bound}/${r.pods} bound, ${fmtRate(r.boundPerSecond)} end to end (${fmtRate(r.etcdBoundPerSecond)} committed in etcd; created ${fmtRate(createdPerSecond)}); create→bound p50 ${fmtMs(r.createToBound.p50)}; create→event at an apiserver watch p50 ${fmtMs(r.watchLag.p50)} (raw etcd watch ${fmtMs(r.etcdWatchLag.p50)}); cores ${fmtCores(cpu)}`);
       lastNames = names;
       if (!complete) break;
       if (round < opts.rounds - 1) {
@@ -235,12 +256,17 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
       boundPerSecond: median(use.map((r) => r.boundPerSecond)),
       createdPerSecond: median(use.map((r) => r.createdPerSecond)),
       rounds,
+      cpu: medianByKey(use.map((r) => r.cpu)),
+      watchLagP50: median(use.map((r) => r.watchLag.p50)),
+      etcdWatchLagP50: median(use.map((r) => r.etcdWatchLag.p50)),
+      etcdBoundPerSecond: median(use.map((r) => r.etcdBoundPerSecond)),
     };
     const latency = {
       p50: median(use.map((r) => r.createToBound.p50)),
       p99: median(use.map((r) => r.createToBound.p99)),
     };
-    const cpu = medianCores(use.map((r) => r.cpu));
+    const cpu = endToEnd.cpu;
+    const lag = { api50: median(use.map((r) => r.watchLag.p50)), api99: median(use.map((r) => r.watchLag.p99)), raw50: median(use.map((r) => r.etcdWatchLag.p50)), raw99: median(use.map((r) => r.etcdWatchLag.p99)) };
     const scale = `${opts.nodes} hollow nodes, ${opts.pods} pods`;
     const rows: Row[] = [
       {
@@ -250,8 +276,17 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
         reference: `pods created per second in the same rounds (${opts.createConcurrency} creates in flight): ${fmtRate(endToEnd.createdPerSecond)}`,
         ratio: fmtRatio(ratio(endToEnd.boundPerSecond, endToEnd.createdPerSecond)),
         note:
+          `bound as committed in etcd (a raw etcd3 watch of the pods' keys): ${fmtRate(endToEnd.etcdBoundPerSecond)}, create → bound p50 ${fmtMs(median(use.map((r) => r.etcdCreateToBound.p50)))}; ` +
           `median of ${use.length} round(s)${done.length < rounds.length ? ` (${rounds.length - done.length} incomplete: ${rounds.map((r) => `${r.bound}/${r.pods}`).join(', ')})` : ''}; ` +
           `hollow nodes in ${fleets.length} process(es); cores used: ${fmtCores(cpu)}`,
+      },
+      {
+        section: 'Scheduling',
+        figure: 'pod create request → the pod\'s first event at an apiserver watch of all pods, during the rounds',
+        value: `p50 ${fmtMs(lag.api50)}, p99 ${fmtMs(lag.api99)}`,
+        reference: `raw etcd3 watch of the same keys, same pods: p50 ${fmtMs(lag.raw50)}, p99 ${fmtMs(lag.raw99)}`,
+        ratio: `${fmtRatio(ratio(lag.api50, lag.raw50))} p50, ${fmtRatio(ratio(lag.api99, lag.raw99))} p99`,
+        note: 'what a watcher of all pods (the scheduler\'s informer, here the bench\'s) waits for news of a new pod while the cluster is busy; the gap to etcd is time spent inside the apiserver',
       },
       {
         section: 'Scheduling',
@@ -261,6 +296,18 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
         ratio: fmtRatio(ratio(memory.sameWorkload, endToEnd.boundPerSecond)),
         note: `median of ${opts.memoryRuns} runs of the scheduler's own loop (SchedulingCore + runSchedulingLoop), binds assumed instant; ${scheduledInMemory}/${opts.pods} placed`,
       },
+      ...(memory.atTargetScale === undefined
+        ? []
+        : [
+            {
+              section: 'Scheduling' as const,
+              figure: `scheduler decisions per second in memory at the target's scale, ${target!.nodes} nodes, ${target!.pods} pods`,
+              value: fmtRate(memory.atTargetScale),
+              reference: `${opts.nodes} nodes, ${opts.pods} pods above: ${fmtRate(memory.sameWorkload)}`,
+              ratio: fmtRatio(ratio(memory.atTargetScale, memory.sameWorkload)),
+              note: `median of ${opts.memoryRuns} runs; in memory only (no cluster at this scale in this run)`,
+            },
+          ]),
       {
         section: 'Scheduling',
         figure: `benchmarkScheduling({nodes: ${opts.nodes}, pods: ${opts.pods}}) (pods owned by ReplicaSets of 10, so spreading scores too)`,
@@ -270,7 +317,7 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
         note: `median of ${opts.memoryRuns} runs`,
       },
     ];
-    return { rows, memory, endToEnd, rssPeak: rss.peak, rssAfter: rss.last, idleHollowAgentRss, hollowNodesPerFleet: perFleet };
+    return { rows, memory, endToEnd, rssStart, rssPeak: rss.peak, rssAfter: rss.last, idleHollowAgentRss, hollowNodesPerFleet: perFleet };
   } finally {
     watch?.stop();
     await pump;
@@ -280,11 +327,6 @@ export async function runSchedulingBench(opts: SchedulingBenchOptions): Promise<
     await Promise.all(fleets.map((f) => f.stop(30_000)));
     await cluster.stop();
   }
-}
-
-function medianCores(samples: Map<string, number>[]): Map<string, number> {
-  const names = new Set(samples.flatMap((s) => [...s.keys()]));
-  return new Map([...names].map((n) => [n, median(samples.map((s) => s.get(n) ?? 0))]));
 }
 
 function sleep(ms: number): Promise<void> {
@@ -306,43 +348,4 @@ function fleetReady(p: BenchProc): Promise<number> {
     p.child.stdout!.on('data', onData);
     void p.exited.then((code) => reject(new Error(`${p.name} exited with ${code} before its nodes were ready:\n${p.tail()}`)));
   });
-}
-
-/** Diagnostic: a ConfigMap written every 200 ms during a round, timed from its create response to its event at a watch. */
-function startCmProbe(client: ApiClient, server: string, round: number): { stop(): Promise<Percentiles> } {
-  const wc = new ApiClient(server);
-  const resp = new Map<string, number>();
-  const seen = new Map<string, number>();
-  let w: Watch<import('../lib/api/generated/types.js').ConfigMap> | undefined;
-  let stopped = false;
-  const ready = client.list('ConfigMap', { namespace: NS }).then(({ resourceVersion }) => {
-    w = wc.watch('ConfigMap', { namespace: NS, resourceVersion });
-    const ww = w;
-    void (async () => {
-      for await (const ev of ww) {
-        const n = ev.object?.metadata?.name;
-        if (n && !seen.has(n)) seen.set(n, performance.now());
-      }
-    })().catch(() => undefined);
-  });
-  let k = 0;
-  const loop = (async () => {
-    await ready;
-    while (!stopped) {
-      const name = `probe-${round}-${k++}`;
-      await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data: { a: 'b' } }).catch(() => undefined);
-      resp.set(name, performance.now());
-      await sleep(200);
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      await sleep(3000);
-      w?.stop();
-      wc.close();
-      return percentiles([...resp].filter(([n]) => seen.has(n)).map(([n, t]) => seen.get(n)! - t));
-    },
-  };
 }

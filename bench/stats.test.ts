@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { median, medianPercentiles, percentile, percentiles, ratio } from './stats.js';
+import { median, medianByKey, medianPercentiles, percentile, percentiles, ratio } from './stats.js';
 
 test('median of odd and even counts, NaN when empty', () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -33,4 +33,9 @@ test('ratio is undefined without a usable reference', () => {
   assert.equal(ratio(1, 0), undefined);
   assert.equal(ratio(undefined, 3), undefined);
   assert.equal(ratio(Number.NaN, 3), undefined);
+});
+
+test('per-key medians over runs count a missing key as 0', () => {
+  const m = medianByKey([new Map([['a', 1], ['b', 5]]), new Map([['a', 3]]), new Map([['a', 2], ['b', 7]])]);
+  assert.deepEqual([...m], [['a', 2], ['b', 5]]);
 });

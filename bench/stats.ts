@@ -52,3 +52,9 @@ export function ratio(value: number | undefined, reference: number | undefined):
   if (value === undefined || reference === undefined || !Number.isFinite(value) || !Number.isFinite(reference) || reference === 0) return undefined;
   return value / reference;
 }
+
+/** Per-key median over several runs' maps (a key missing from a run counts as 0 there). */
+export function medianByKey(runs: readonly Map<string, number>[]): Map<string, number> {
+  const keys = new Set(runs.flatMap((r) => [...r.keys()]));
+  return new Map([...keys].map((k) => [k, median(runs.map((r) => r.get(k) ?? 0))]));
+}
