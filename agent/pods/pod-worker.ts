@@ -530,9 +530,19 @@ export class PodWorker {
 
   private syncProbes(pod: Pod, obs: PodObservation): void {
     const specs = new Map((pod.spec?.containers ?? []).map((c) => [c.name ?? '', c]));
+    const reported = new Map((pod.status?.containerStatuses ?? []).map((st) => [st.containerID, st]));
     const running = obs.observed.containers
       .filter((c) => c.kind === 'container' && c.state === 'running' && specs.has(c.name))
-      .map((c) => ({ id: c.id, name: c.name, spec: specs.get(c.name)!, ...(c.startedAt ? { startedAt: c.startedAt } : {}) }));
+      .map((c) => {
+        const last = reported.get(`runc://${c.id}`);
+        return {
+          id: c.id,
+          name: c.name,
+          spec: specs.get(c.name)!,
+          ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+          ...(last ? { reported: { ready: !!last.ready, started: !!last.started } } : {}),
+        };
+      });
     this.d.probes.sync(this.uid, running, {
       ...(obs.sandbox?.network?.ip ? { podIP: obs.sandbox.network.ip } : {}),
       ...(obs.sandbox ? { netnsPath: obs.sandbox.netnsPath } : {}),

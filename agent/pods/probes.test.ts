@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Probe } from '../../lib/api/generated/types.js';
-import { httpProbeArgv, httpProbeOutcome, ProbeCounter, ProbeManager, resolvePort, tcpProbeArgv, type ProbeRunner } from './probes.js';
+import { httpProbeArgv, httpProbeOutcome, ProbeCounter, ProbeManager, resolvePort, seededResult, tcpProbeArgv, type ProbeRunner } from './probes.js';
 
 describe('ProbeCounter', () => {
   it('flips only after the threshold of consecutive outcomes', () => {
@@ -74,4 +74,13 @@ describe('ProbeManager', () => {
       m.stop();
     }
   });
+});
+
+it('an adopted container keeps what its last status said until a probe says otherwise', () => {
+  assert.equal(seededResult('readiness', { ready: true, started: true }), 'success');
+  assert.equal(seededResult('readiness', { ready: false, started: true }), 'failure');
+  assert.equal(seededResult('readiness', undefined), 'failure');
+  assert.equal(seededResult('startup', { ready: false, started: true }), 'success');
+  assert.equal(seededResult('startup', undefined), 'unknown');
+  assert.equal(seededResult('liveness', undefined), 'success');
 });

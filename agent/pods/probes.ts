@@ -189,6 +189,19 @@ export interface RunningContainer {
   /** ISO time it started, for initialDelaySeconds. */
   startedAt?: string;
   spec: Container;
+  /**
+   * What the pod's status last said of this very container instance, when it
+   * said anything: an agent that restarts keeps a ready container ready until
+   * a probe says otherwise, instead of flapping every pod it adopts.
+   */
+  reported?: { ready: boolean; started: boolean };
+}
+
+/** The first result of a probe worker: from the last report of the same container, else the kubelet's defaults. */
+export function seededResult(kind: ProbeKind, reported: RunningContainer['reported']): ProbeResult {
+  if (reported && kind === 'readiness' && reported.ready) return 'success';
+  if (reported && kind === 'startup' && reported.started) return 'success';
+  return initialResult(kind);
 }
 
 export interface ProbeManagerOptions {
@@ -230,7 +243,7 @@ export class ProbeManager {
       for (const [kind, probe] of probes) {
         if (!probe) continue;
         const s = probeSettings(probe);
-        const w: Worker = { kind, counter: new ProbeCounter(s.success, s.failure, initialResult(kind)), stopped: false, running: false, onHold: false };
+        const w: Worker = { kind, counter: new ProbeCounter(s.success, s.failure, seededResult(kind, r.reported)), stopped: false, running: false, onHold: false };
         entry.workers.set(kind, w);
         const started = r.startedAt ? Date.parse(r.startedAt) : this.now();
         const sinceStart = Math.max(0, this.now() - (Number.isFinite(started) ? started : this.now()));

@@ -189,7 +189,8 @@ const endpoints: KindColumns<T.Endpoints> = {
 
 export function nodeStatusText(node: T.Node): string {
   const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
-  const parts = [!ready ? 'Unknown' : ready.status === 'True' ? 'Ready' : ready.status === 'Unknown' ? 'Unknown' : 'NotReady'];
+  // kubectl shows a Ready condition that is False or Unknown as NotReady; no condition at all as Unknown
+  const parts = [!ready ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady'];
   if (node.spec?.unschedulable) parts.push('SchedulingDisabled');
   return parts.join(',');
 }

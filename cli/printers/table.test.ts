@@ -90,6 +90,7 @@ test('node STATUS from the Ready condition and unschedulable', () => {
   assert.equal(nodeStatusText({ status: { conditions: [{ type: 'Ready', status: 'True' }] } }), 'Ready');
   assert.equal(nodeStatusText({ status: { conditions: [{ type: 'Ready', status: 'False' }] }, spec: { unschedulable: true } }), 'NotReady,SchedulingDisabled');
   assert.equal(nodeStatusText({}), 'Unknown');
+  assert.equal(nodeStatusText({ status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } }), 'NotReady');
 });
 
 test('selectors print in kubectl syntax', () => {
