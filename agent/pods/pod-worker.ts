@@ -251,8 +251,10 @@ export class PodWorker {
 
     const after = plan.actions.length ? await observePod(this.d.runtime, this.d.sandboxes, this.uid) : obs;
     if (plan.actions.some((a) => a.type === 'createSandbox')) await this.removeStrayRootfs(after);
-    await this.report(pod, after, plan);
+    // Probes first: the status reports their results, and an adopted container's
+    // probe worker starts from what the last status said of it.
     this.syncProbes(pod, after);
+    await this.report(pod, after, plan);
     if (wakeAfter !== undefined) this.kick(wakeAfter);
   }
 
