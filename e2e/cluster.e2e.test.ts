@@ -508,6 +508,7 @@ describe('tugboat on a real 3-node cluster', { timeout: 40 * MINUTE }, () => {
     await tugOk(['delete', 'pod', 'hog']);
   });
 
+  // Before node loss (6): it wants every node healthy, and 6 leaves one just back from the dead.
   test('7. kill -9 of an agent: the supervisor restarts it; its containers keep running with the same PIDs, no duplicates', { timeout: 6 * MINUTE }, async (t) => {
     const web = live(await pods('app=web'));
     const target = web.find((p) => p.spec!.nodeName !== CLIENT_NODE);

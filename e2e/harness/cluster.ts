@@ -9,9 +9,9 @@
 // the next run, found through an owner record in OWNER_DIR.
 import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ApiClient } from '../../lib/client/api-client.js';
 import { REPO_ROOT } from '../../cli/cluster/components.js';
 import { readClusterRecord, readSupervisorState, type ComponentStatus } from '../../cli/cluster/state.js';
@@ -116,8 +116,10 @@ export function removeOrphanedClusters(log: (line: string) => void = () => {}): 
     if (identity(pid) === rec.owner) continue;
     log(`removing cluster ${rec.name} left by a test process that is gone (${rec.owner})`);
     const r = spawnSync(process.execPath, [TUG, 'cluster', 'down', '--name', rec.name, '--state-dir', rec.stateDir], { encoding: 'utf8', timeout: 180_000 });
-    if (r.status === 0) {
+    if (r.status === 0 && !existsSync(rec.stateDir)) {
       rmSync(join(OWNER_DIR, f), { force: true });
+      // The run's scratch dir (client config, test files) held the state dir.
+      if (basename(rec.stateDir) === 'state') rmSync(dirname(rec.stateDir), { recursive: true, force: true });
       removed.push(rec.name);
     } else {
       log(`could not remove ${rec.name}: ${r.stderr}`);
@@ -150,13 +152,27 @@ export async function startE2eCluster(o: E2eClusterOptions = {}): Promise<E2eClu
   let stopped = false;
 
   const downArgs = ['cluster', 'down', '--name', name, '--state-dir', stateDir];
+  /**
+   * Removes the test's files. The state dir goes only with a successful down
+   * (which removes it): a recursive delete must never walk into what is still
+   * mounted below it. While it stays, so does the owner record, so the next
+   * run's removeOrphanedClusters tries `down` again.
+   */
+  const removeScratch = () => {
+    rmSync(workDir, { recursive: true, force: true });
+    if (existsSync(stateDir)) {
+      log(`${stateDir} is still there (down failed): left for \`tug ${downArgs.join(' ')}\``);
+      return;
+    }
+    rmSync(ownerFile, { force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  };
   /** The synchronous teardown, for signal and exit handlers: nothing asynchronous runs there. */
   const downSync = () => {
     if (downResult || stopped) return;
     for (const c of children) c.kill('SIGTERM');
     spawnSync(process.execPath, [TUG, ...downArgs], { env, stdio: 'ignore', timeout: 180_000 });
-    rmSync(ownerFile, { force: true });
-    rmSync(scratch, { recursive: true, force: true });
+    removeScratch();
     stopped = true;
     // The etcd container removes itself from its own exit handler (etcd-container.ts).
   };
@@ -179,10 +195,7 @@ export async function startE2eCluster(o: E2eClusterOptions = {}): Promise<E2eClu
     if (downResult) return downResult;
     client?.close();
     const r = await tugProcess(downArgs, env, 240_000);
-    if (r.code === 0) {
-      downResult = r;
-      rmSync(ownerFile, { force: true });
-    }
+    if (r.code === 0) downResult = r;
     return r;
   };
   const stop = async () => {
@@ -192,7 +205,7 @@ export async function startE2eCluster(o: E2eClusterOptions = {}): Promise<E2eClu
       if (r.code !== 0) log(`tug cluster down failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
     } finally {
       await etcd?.stop().catch((e: unknown) => log(`etcd container: ${String(e)}`));
-      rmSync(scratch, { recursive: true, force: true });
+      removeScratch();
       stopped = true;
       removeHandlers();
     }
