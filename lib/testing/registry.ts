@@ -1,12 +1,10 @@
 // A real image registry for tests: Debian's docker-registry (the CNCF
 // distribution server) on a free loopback port with a throw-away storage dir.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, rmSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { Socket } from 'node:net';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { assertExecutable, envWithout, retryOnPortTaken, startDaemon } from './daemon.js';
 import { freePort, LOOPBACK } from './ports.js';
 
 /** Where Debian's docker-registry package installs the server (scripts/install-deps.sh). */
@@ -34,13 +32,6 @@ export interface TestRegistry {
   logs(): string;
 }
 
-const STOP_GRACE_MS = 5_000;
-const START_ATTEMPTS = 3;
-const LOG_TAIL_CHARS = 8_000;
-const SETPRIV = '/usr/bin/setpriv';
-
-const running = new Set<{ child: ChildProcess; dir: string }>();
-
 /** The server's configuration: plain HTTP on loopback, filesystem storage, deletes allowed, no auth. */
 export function registryConfig(p: { port: number; storageDir: string }): string {
   return [
@@ -63,36 +54,8 @@ export function registryConfig(p: { port: number; storageDir: string }): string 
 /** Starts a registry on a free loopback port and resolves once `GET /v2/` answers 200. */
 export async function startRegistry(options: StartRegistryOptions = {}): Promise<TestRegistry> {
   const binary = options.binary ?? process.env.TUG_REGISTRY_BINARY ?? DEFAULT_REGISTRY_BINARY;
-  try {
-    accessSync(binary, constants.X_OK);
-  } catch {
-    throw new Error(
-      `docker-registry is not installed at ${binary}: run \`sudo bash scripts/install-deps.sh\` ` +
-        '(Debian package docker-registry), or set TUG_REGISTRY_BINARY',
-    );
-  }
-  installExitCleanup();
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-    try {
-      return await startOnce(binary, options);
-    } catch (err) {
-      lastError = err;
-      // Only losing the port between freePort() and the server binding it is worth another try.
-      if (!(err instanceof RegistryStartError) || !err.portTaken) throw err;
-    }
-  }
-  throw lastError;
-}
-
-class RegistryStartError extends Error {
-  constructor(
-    message: string,
-    readonly portTaken: boolean,
-  ) {
-    super(message);
-    this.name = 'RegistryStartError';
-  }
+  assertExecutable(binary, 'run `sudo bash scripts/install-deps.sh` (Debian package docker-registry), or set TUG_REGISTRY_BINARY');
+  return retryOnPortTaken(() => startOnce(binary, options));
 }
 
 async function startOnce(binary: string, options: StartRegistryOptions): Promise<TestRegistry> {
@@ -100,77 +63,19 @@ async function startOnce(binary: string, options: StartRegistryOptions): Promise
   const dir = await mkdtemp(join(tmpdir(), 'tugboat-registry-'));
   const configPath = join(dir, 'config.yml');
   await writeFile(configPath, registryConfig({ port, storageDir: join(dir, 'storage') }));
-
-  // REGISTRY_* variables would override the config file.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')));
-  const args = ['serve', configPath];
-  // setpriv has the kernel kill the registry if this process dies without running exit handlers.
-  const child = isExecutable(SETPRIV)
-    ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
-    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  const entry = { child, dir };
-  running.add(entry);
-
-  let logTail = '';
-  const onLog = (chunk: Buffer): void => {
-    if (options.showLogs) process.stderr.write(chunk);
-    logTail = (logTail + chunk.toString('utf8')).slice(-LOG_TAIL_CHARS);
-  };
-  child.stdout!.on('data', onLog);
-  child.stderr!.on('data', onLog);
-
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exitPromise = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve();
-    });
-    child.once('error', (err) => {
-      logTail += `\nspawn failed: ${err.message}`;
-      exited ??= { code: null, signal: null };
-      resolve();
-    });
-  });
-  child.unref();
-  (child.stdout as Socket).unref();
-  (child.stderr as Socket).unref();
-
   const address = `${LOOPBACK}:${port}`;
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (exited === undefined) {
-        child.kill('SIGTERM');
-        const killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-        await exitPromise;
-        clearTimeout(killTimer);
-      }
-      running.delete(entry);
-      await rm(dir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
-
-  try {
-    await waitReady(address, options.startTimeoutMs ?? 30_000, () => exited !== undefined);
-  } catch (err) {
-    await stop();
-    const why = exited ? `it exited (${exited.signal ?? `code ${exited.code}`}) before answering` : (err as Error).message;
-    throw new RegistryStartError(
-      `could not start the registry (${binary} on ${address}): ${why}\n--- registry log ---\n${logTail}`,
-      /address already in use/i.test(logTail),
-    );
-  }
-  return { address, port, dir, pid: child.pid!, stop, logs: () => logTail };
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  const daemon = await startDaemon({
+    what: 'the registry',
+    binary,
+    args: ['serve', configPath],
+    // REGISTRY_* variables would override the config file.
+    env: envWithout('REGISTRY_'),
+    dir,
+    address,
+    showLogs: options.showLogs,
+    waitReady: (hasExited) => waitReady(address, options.startTimeoutMs ?? 30_000, hasExited),
+  });
+  return { address, port, dir, pid: daemon.pid, stop: daemon.stop, logs: daemon.logs };
 }
 
 async function waitReady(address: string, timeoutMs: number, hasExited: () => boolean): Promise<void> {
@@ -189,35 +94,4 @@ async function waitReady(address: string, timeoutMs: number, hasExited: () => bo
     await sleep(100);
   }
   throw new Error(`the registry did not answer within ${timeoutMs} ms (${last})`);
-}
-
-let cleanupInstalled = false;
-
-/** Kills every registry this process started when it exits or is interrupted. */
-function installExitCleanup(): void {
-  if (cleanupInstalled) return;
-  cleanupInstalled = true;
-  process.on('exit', killAllSync);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAllSync();
-      process.removeListener(signal, onSignal);
-      // Raised again even when other listeners remain: a library such as signal-exit (loaded by
-      // testcontainers) only ends the process when it is the last listener, and would wait forever.
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
-
-function killAllSync(): void {
-  for (const entry of running) {
-    entry.child.kill('SIGKILL');
-    try {
-      rmSync(entry.dir, { recursive: true, force: true });
-    } catch {
-      // The registry may still hold a file for an instant; a leftover temp dir is not worth failing exit over.
-    }
-  }
-  running.clear();
 }
