@@ -11,7 +11,7 @@
 // - Writes are updates carrying the Node's resourceVersion: a Conflict is
 //   retried through the queue, with the same block, once the cache is newer.
 // - A full range is a Warning event (CIDRNotAvailable) on the Node; the Node
-//   is retried with back-off and as soon as another Node is deleted.
+//   is looked at again every 30 s and as soon as another Node is deleted.
 import type { Node } from '../../lib/api/generated/types.js';
 import type { EventRecorder } from '../../lib/events.js';
 import { isNotFound } from '../../lib/errors.js';
@@ -21,6 +21,8 @@ import type { ControllerContext } from '../context.js';
 import { CidrRangeExhaustedError, DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, NodeCidrAllocator, type Observation } from './allocator.js';
 
 export const COMPONENT = 'node-ipam-controller';
+/** A Node waiting on a full range is looked at again this often (and at once when another Node is deleted). */
+const EXHAUSTED_RETRY_MS = 30_000;
 
 export interface NodeIpamOptions {
   /** --allocate-node-cidrs: give Nodes pod CIDRs at all (default true) */
@@ -112,10 +114,12 @@ export class NodeIpamController {
     try {
       cidr = this.allocator.allocate(name);
     } catch (err) {
-      if (err instanceof CidrRangeExhaustedError) {
-        void this.recorder.event(node, 'Warning', 'CIDRNotAvailable', `Node ${name} has no pod CIDR: ${err.message}`);
-      }
-      throw err;
+      if (!(err instanceof CidrRangeExhaustedError)) throw err;
+      // Not a failure of this sync to back off from: nothing changes until a Node goes (forget() requeues then).
+      this.ctx.log.warn({ node: name, err: err.message }, 'no pod CIDR left for node');
+      void this.recorder.event(node, 'Warning', 'CIDRNotAvailable', `Node ${name} has no pod CIDR: ${err.message}`);
+      this.queue.addAfter(name, EXHAUSTED_RETRY_MS);
+      return;
     }
     try {
       await this.ctx.client.update<Node>({ ...node, kind: 'Node', spec: { ...node.spec, podCIDR: cidr, podCIDRs: [cidr] } });
