@@ -7,7 +7,7 @@ import { parseCidr } from './cidr.js';
 import { componentSpecs, controllerManagerArgs } from './components.js';
 import { clusterProcessMatcher } from './teardown.js';
 import { parseEtcdEndpoint, parseRequest, planCluster, type ClusterRequest } from './topology.js';
-import { prerequisites } from './up.js';
+import { prerequisites, summary } from './up.js';
 
 const request = (over: Partial<ClusterRequest> = {}) =>
   parseRequest({ name: 'x', nodes: 2, cpusPerNode: '1', memoryPerNode: '1Gi', stateDir: '/s', ...over });
@@ -63,4 +63,10 @@ test('node lifecycle timings reach the controller-manager; absent, it keeps its 
     () => request({ nodeMonitorGracePeriod: 'soon', podEvictionTimeout: '10' }),
     /--node-monitor-grace-period must be a duration like 500ms, 20s, 5m or 1m30s, got "soon".*--pod-eviction-timeout must be a duration/,
   );
+});
+
+test('the summary shows the pod CIDR the control plane gave each node ("-" while it has none)', () => {
+  const lines = summary(plan(), undefined, new Map([['node-2', '10.244.0.0/24']]));
+  assert.match(lines.find((l) => l.includes('node-1 '))!, /^  node-1 +10\.250\.4\.11 +pods - +netns tug-x-node-1,/);
+  assert.match(lines.find((l) => l.includes('node-2 '))!, /^  node-2 +10\.250\.4\.12 +pods 10\.244\.0\.0\/24 +netns tug-x-node-2,/);
 });
