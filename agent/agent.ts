@@ -32,12 +32,25 @@ export interface NodeAgentOptions {
   stateDir: string;
   /** cgroup parent of this node's pods (hierarchy-relative); default `/tugboat/<nodeName>`. */
   cgroupParent?: string;
-  /** The node's pod CIDR; the Node's own spec.podCIDR wins when it has one. Pods wait until one is known. */
+  /**
+   * The node's pod CIDR; the Node's own spec.podCIDR wins when it has one.
+   * Usually absent: the control plane assigns one when the Node registers.
+   * Pods wait (the node stays NotReady) until one is known.
+   */
   podCIDR?: string;
   /** Default `cluster.local`. */
   clusterDomain?: string;
-  /** Cluster DNS servers for ClusterFirst pods; empty: pods get the node's resolv.conf. */
-  dnsServers?: string[];
+  /**
+   * Cluster DNS servers for ClusterFirst pods, or how to derive them from the
+   * pod CIDR once it is known (e.g. its gateway); empty: pods get the node's resolv.conf.
+   */
+  dnsServers?: string[] | ((podCIDR: string) => string[]);
+  /**
+   * Called once the pod CIDR is known, before the pod workers start (e.g. to
+   * serve DNS on the pod gateway). A failure keeps the node NotReady and is
+   * tried again, with back-off.
+   */
+  onPodCIDR?: (podCIDR: string) => Promise<void> | void;
   /** Registry for image names without one; default $TUG_REGISTRY or 127.0.0.1:5000. */
   defaultRegistry?: string;
   /** Registries spoken to over plain HTTP besides loopback ones. */
@@ -138,6 +151,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
   let sandboxes: SandboxManager | undefined;
   let podsStarting: Promise<void> | undefined;
   let podsError: string | undefined;
+  let podsCIDR: string | undefined;
+  let podsRetry: NodeJS.Timeout | undefined;
+  let podsFailures = 0;
   let stopped = false;
 
   try {
@@ -177,6 +193,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     const events = new EventRecorder(client, { component: 'tug-agent', host: opts.nodeName, log });
 
     const startPods = async (cidr: string): Promise<void> => {
+      await opts.onPodCIDR?.(cidr);
+      if (stopped) return;
+      const dnsServers = typeof opts.dnsServers === 'function' ? opts.dnsServers(cidr) : (opts.dnsServers ?? []);
       const network = new CniNetwork({
         conflist: bridgeConfList({
           name: opts.cniNetworkName ?? 'tugboat',
@@ -207,7 +226,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
           memoryBytes,
           minOomScoreAdj: minOom,
         },
-        dns: { clusterDomain: opts.clusterDomain ?? 'cluster.local', dnsServers: opts.dnsServers ?? [], nodeSearches },
+        dns: { clusterDomain: opts.clusterDomain ?? 'cluster.local', dnsServers, nodeSearches },
         orphanGraceSeconds: opts.orphanGraceSeconds ?? 2,
         ...(opts.resyncIntervalMs ? { resyncIntervalMs: opts.resyncIntervalMs } : {}),
         ...(opts.probeRunner ? { probeRunner: opts.probeRunner } : {}),
@@ -226,19 +245,30 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     };
 
     const onPodCIDR = (cidr: string) => {
-      if (podsStarting) {
-        if (cidr !== registrar?.podCIDR) log.warn({ cidr }, 'the node pod CIDR changed; restart the agent to use the new one');
+      if (stopped) return;
+      if (podsStarting || podsRetry) {
+        if (podsCIDR && cidr !== podsCIDR) log.warn({ cidr, inUse: podsCIDR }, 'the node pod CIDR changed; restart the agent to use the new one');
         return;
       }
+      podsCIDR = cidr;
       podsStarting = startPods(cidr).then(
         () => {
           podsError = undefined;
+          podsFailures = 0;
           void registrar?.postStatusNow().catch(() => undefined);
         },
         (err: unknown) => {
           podsError = (err as Error).message;
           podsStarting = undefined;
-          log.error({ err }, 'cannot start pod workers');
+          // The registrar announces a CIDR once; trying again is up to us.
+          const delay = Math.min(30_000, 1000 * 2 ** podsFailures++);
+          log.error({ err, retryInMs: delay }, 'cannot start pod workers; will try again');
+          if (!stopped) {
+            podsRetry = setTimeout(() => {
+              podsRetry = undefined;
+              onPodCIDR(cidr);
+            }, delay);
+          }
         },
       );
     };
@@ -266,6 +296,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     if (podsError) throw new ApiError('Unavailable', `cannot start pod workers: ${podsError}`);
   } catch (err) {
     stopped = true;
+    if (podsRetry) clearTimeout(podsRetry);
     await registrar?.stop().catch(() => undefined);
     await pods?.stop().catch(() => undefined);
     if (ownClient) client.close();
@@ -287,6 +318,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (podsRetry) clearTimeout(podsRetry);
       await registrar?.stop();
       await podsStarting?.catch(() => undefined);
       await pods?.stop();

@@ -12,7 +12,7 @@ const program = new Command('tug-agent')
   .option('--node-name <name>', 'name of the Node to register')
   .option('-s, --server <host:port>', 'apiserver address (else $TUG_SERVER, else 127.0.0.1:6443)')
   .option('--state-dir <dir>', 'where this node keeps containers, images, sandboxes, CNI data (default /var/lib/tugboat/agent/<node>)')
-  .option('--pod-cidr <cidr>', 'this node\'s pod network, e.g. 10.244.1.0/24 (a CIDR already on the Node wins)')
+  .option('--pod-cidr <cidr>', 'this node\'s pod network, e.g. 10.244.1.0/24 (default: the one the control plane assigns to the Node; a CIDR already on the Node wins)')
   .option('--cluster-cidr <cidr>', 'the whole cluster\'s pod network, for the Service proxy', '10.244.0.0/16')
   .option('--address <ip>', 'the node\'s InternalIP (default: first non-loopback address here)')
   .option('--agent-port <port>', 'port of the logs/exec service the apiserver calls', '10250')
@@ -23,6 +23,7 @@ const program = new Command('tug-agent')
   .option('--cluster-domain <domain>', 'cluster DNS domain', 'cluster.local')
   .option('--no-proxy', 'do not program Service rules')
   .option('--no-dns', 'do not serve cluster DNS')
+  .option('--no-pod-routes', 'do not route other nodes\' pod CIDRs via their addresses (host-gw) in this network namespace')
   .option('--cpus <n>', 'cpu capacity, e.g. 4 or 1500m (default: the machine, or this process\'s cgroup limit)')
   .option('--memory <size>', 'memory capacity, e.g. 16Gi (default: the machine, or this process\'s cgroup limit)')
   .option('--reserved-cpu <q>', 'cpu kept from pods: allocatable = capacity - reserved')
@@ -48,6 +49,7 @@ const opts = program.opts<{
   clusterDomain: string;
   proxy: boolean;
   dns: boolean;
+  podRoutes: boolean;
   cpus?: string;
   memory?: string;
   reservedCpu?: string;
@@ -78,6 +80,7 @@ try {
     clusterDomain: opts.clusterDomain,
     proxy: opts.proxy,
     dns: opts.dns,
+    podRoutes: opts.podRoutes,
     ...(opts.podCidr ? { podCIDR: opts.podCidr } : {}),
     ...(opts.address ? { address: opts.address } : {}),
     ...(opts.cgroupParent ? { cgroupParent: opts.cgroupParent } : {}),

@@ -1,16 +1,21 @@
 // A whole node: the agent proper (pods on runc), its logs/exec service for
-// the apiserver, the Service proxy and the cluster DNS server, all in the
-// network namespace the process runs in (the node's).
+// the apiserver, the Service proxy, the cluster DNS server and the routes to
+// other nodes' pods, all in the network namespace the process runs in (the
+// node's). What depends on the node's pod CIDR (DNS on its gateway, the CNI
+// network) starts once the Node has one, usually assigned by the control
+// plane after registration.
 import { ApiClient } from '../lib/client/api-client.js';
+import { EventRecorder } from '../lib/events.js';
 import { InformerFactory } from '../lib/informer/index.js';
 import { createLogger, type Logger } from '../lib/logging.js';
 import { startNodeAgent, type NodeAgent, type NodeAgentOptions } from './agent.js';
 import { startAgentServer, type RunningAgentServer } from './server/index.js';
 import type { ContainerResolver } from './server/resolver.js';
 import { startServiceProxy } from './proxy/index.js';
-import { startClusterDns } from './dns/index.js';
+import { startClusterDns, type RunningClusterDns } from './dns/index.js';
+import { PodRouteController } from './network/index.js';
 
-export interface NodeServicesOptions extends Omit<NodeAgentOptions, 'client' | 'log'> {
+export interface NodeServicesOptions extends Omit<NodeAgentOptions, 'client' | 'log' | 'onPodCIDR'> {
   server: string;
   /** address the logs/exec service listens on; default 0.0.0.0 (every address of the node) */
   agentListen?: string;
@@ -20,6 +25,11 @@ export interface NodeServicesOptions extends Omit<NodeAgentOptions, 'client' | '
   clusterCidr?: string;
   /** serve cluster DNS on the pod gateway address (first address of the pod CIDR); default true */
   dns?: boolean;
+  /**
+   * Route other nodes' pod CIDRs via their InternalIPs in this namespace
+   * (host-gw: the nodes must share a link); default true.
+   */
+  podRoutes?: boolean;
   log?: Logger;
 }
 
@@ -41,13 +51,44 @@ export async function startNode(opts: NodeServicesOptions): Promise<RunningNode>
   const log = opts.log ?? createLogger('agent');
   const client = new ApiClient(opts.server);
   const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     for (const s of stops.reverse()) await s().catch((e) => log.warn({ err: String(e) }, 'stopping a node service failed'));
     client.close();
   };
   try {
-    const dnsOn = opts.dns !== false && !!opts.podCIDR;
-    const gateway = opts.podCIDR ? podGateway(opts.podCIDR) : undefined;
+    const informers = new InformerFactory(client, { log });
+    stops.push(() => informers.stop());
+
+    // DNS listens on the pod gateway, so it waits for the pod CIDR like the pods do; they use it from their first start.
+    const dnsOn = opts.dns !== false;
+    let dns: RunningClusterDns | undefined;
+    let dnsStarting: Promise<void> | undefined;
+    const startDns = (cidr: string): Promise<void> =>
+      (dnsStarting ??= (async () => {
+        const gateway = podGateway(cidr);
+        const server = await startClusterDns({
+          informers,
+          listen: [{ address: gateway, port: 53 }],
+          ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
+          log: log.child({ part: 'dns' }),
+        });
+        if (stopping) {
+          await server.stop();
+          return;
+        }
+        dns = server;
+        log.info({ address: gateway }, 'cluster DNS serving on the pod gateway');
+      })().catch((err: unknown) => {
+        dnsStarting = undefined;
+        throw err;
+      }));
+    stops.push(async () => {
+      await dnsStarting?.catch(() => undefined);
+      await dns?.stop();
+    });
+
     const agentPort = opts.agentPort ?? 10250;
     const agent = await startNodeAgent({
       ...opts,
@@ -56,7 +97,8 @@ export async function startNode(opts: NodeServicesOptions): Promise<RunningNode>
       client,
       log,
       agentPort,
-      dnsServers: opts.dnsServers ?? (dnsOn && gateway ? [gateway] : []),
+      dnsServers: opts.dnsServers ?? (dnsOn ? (cidr) => [podGateway(cidr)] : []),
+      ...(dnsOn ? { onPodCIDR: startDns } : {}),
     });
     stops.push(() => agent.stop());
 
@@ -69,8 +111,6 @@ export async function startNode(opts: NodeServicesOptions): Promise<RunningNode>
     const agentServer = await startAgentServer({ listen: `${opts.agentListen ?? '0.0.0.0'}:${agentPort}`, resolver, log: log.child({ part: 'agent-server' }) });
     stops.push(() => agentServer.stop());
 
-    const informers = new InformerFactory(client, { log });
-    stops.push(() => informers.stop());
     if (opts.proxy !== false) {
       const proxy = await startServiceProxy({
         informers,
@@ -81,14 +121,16 @@ export async function startNode(opts: NodeServicesOptions): Promise<RunningNode>
       });
       stops.push(() => proxy.stop());
     }
-    if (dnsOn && gateway) {
-      const dns = await startClusterDns({
+    if (opts.podRoutes !== false) {
+      const routes = new PodRouteController({
         informers,
-        listen: [{ address: gateway, port: 53 }],
-        ...(opts.clusterDomain ? { clusterDomain: opts.clusterDomain } : {}),
-        log: log.child({ part: 'dns' }),
+        nodeName: opts.nodeName,
+        ...(opts.hostNetns ? { netns: opts.hostNetns } : {}),
+        events: new EventRecorder(client, { component: 'tug-agent', host: opts.nodeName, log }),
+        log: log.child({ part: 'pod-routes' }),
       });
-      stops.push(() => dns.stop());
+      routes.start();
+      stops.push(() => routes.stop());
     }
     informers.start();
     return { agent, agentServer, stop: stopAll };

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // tug-controller-manager: node dist/controllers/main.js --server HOST:PORT
 //   [--node-monitor-grace-period 40s] [--pod-eviction-timeout 5m]
-//   [--controllers deployment,replicaset,garbagecollector,nodelifecycle]
+//   [--allocate-node-cidrs[=false]] [--cluster-cidr 10.244.0.0/16] [--node-cidr-mask-size 24]
+//   [--controllers deployment,replicaset,garbagecollector,nodelifecycle,nodeipam]
 import { Command } from 'commander';
 import { ApiClient } from '../lib/client/api-client.js';
 import { createLogger } from '../lib/logging.js';
-import { CONTROLLER_NAMES, parseDuration, resolveControllers, startControllerManager } from './manager.js';
+import { CONTROLLER_NAMES, parseBooleanFlag, parseDuration, resolveControllers, startControllerManager } from './manager.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, nodeCidrProblems } from './nodeipam/index.js';
 
 const program = new Command('tug-controller-manager')
   .description('runs the tugboat controllers (each an informer + workqueue + sync loop)')
@@ -14,20 +16,37 @@ const program = new Command('tug-controller-manager')
   .option('--node-monitor-grace-period <duration>', 'a node whose Lease is not renewed for this long goes NotReady', '40s')
   .option('--node-monitor-period <duration>', 'how often every node is checked', '5s')
   .option('--pod-eviction-timeout <duration>', 'how long pods stay on a NotReady node before they are deleted', '5m')
+  .option('--allocate-node-cidrs [bool]', 'give every Node without one a pod CIDR from --cluster-cidr (false: agents bring their own)', true)
+  .option('--cluster-cidr <cidr>', 'the pod network of the whole cluster, cut into one block per Node', DEFAULT_CLUSTER_CIDR)
+  .option('--node-cidr-mask-size <bits>', 'prefix length of each Node\'s pod CIDR', String(DEFAULT_NODE_CIDR_MASK_SIZE))
   .showHelpAfterError();
 program.parse();
-const opts = program.opts<{ server?: string; controllers: string; nodeMonitorGracePeriod: string; nodeMonitorPeriod: string; podEvictionTimeout: string }>();
+const opts = program.opts<{
+  server?: string;
+  controllers: string;
+  nodeMonitorGracePeriod: string;
+  nodeMonitorPeriod: string;
+  podEvictionTimeout: string;
+  allocateNodeCidrs: boolean | string;
+  clusterCidr: string;
+  nodeCidrMaskSize: string;
+}>();
 
 let controllers: string[];
 let gracePeriodMs: number;
 let monitorPeriodMs: number;
 let podEvictionTimeoutMs: number;
+let allocateNodeCidrs: boolean;
+const nodeCidrMaskSize = /^\d+$/.test(opts.nodeCidrMaskSize) ? Number(opts.nodeCidrMaskSize) : NaN;
 try {
   controllers = resolveControllers(opts.controllers.split(','));
   gracePeriodMs = parseDuration(opts.nodeMonitorGracePeriod);
   monitorPeriodMs = parseDuration(opts.nodeMonitorPeriod);
   podEvictionTimeoutMs = parseDuration(opts.podEvictionTimeout);
   if (monitorPeriodMs <= 0) throw new Error('--node-monitor-period must be more than 0');
+  allocateNodeCidrs = parseBooleanFlag('--allocate-node-cidrs', opts.allocateNodeCidrs);
+  const problems = allocateNodeCidrs ? nodeCidrProblems(opts.clusterCidr, nodeCidrMaskSize) : [];
+  if (problems.length) throw new Error(problems.join('; '));
 } catch (err) {
   process.stderr.write(`tug-controller-manager: ${(err as Error).message}\n`);
   process.exit(2);
@@ -39,6 +58,7 @@ const manager = startControllerManager({
   client,
   controllers,
   nodeLifecycle: { gracePeriodMs, podEvictionTimeoutMs, monitorPeriodMs },
+  nodeIpam: { allocateNodeCidrs, clusterCidr: opts.clusterCidr, nodeCidrMaskSize },
   log,
 });
 

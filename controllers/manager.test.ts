@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDuration, resolveControllers, CONTROLLER_NAMES } from './manager.js';
+import { parseBooleanFlag, parseDuration, resolveControllers, CONTROLLER_NAMES } from './manager.js';
 
 test('durations in Go/Kubernetes form', () => {
   assert.equal(parseDuration('40s'), 40_000);
@@ -15,8 +15,16 @@ test('durations in Go/Kubernetes form', () => {
 
 test('controller selection', () => {
   assert.deepEqual(resolveControllers(undefined), CONTROLLER_NAMES);
-  assert.deepEqual(CONTROLLER_NAMES.slice().sort(), ['deployment', 'endpoints', 'garbagecollector', 'nodelifecycle', 'replicaset']);
+  assert.deepEqual(CONTROLLER_NAMES.slice().sort(), ['deployment', 'endpoints', 'garbagecollector', 'nodeipam', 'nodelifecycle', 'replicaset']);
   assert.deepEqual(resolveControllers(['nodelifecycle', ' garbagecollector', 'nodelifecycle']), ['nodelifecycle', 'garbagecollector']);
   assert.throws(() => resolveControllers(['gc', 'x']), /unknown controllers gc, x; known: deployment/);
   assert.throws(() => resolveControllers(['']), /no controller selected/);
+});
+
+test('boolean flags: alone, =true, =false', () => {
+  assert.equal(parseBooleanFlag('--allocate-node-cidrs', true), true);
+  assert.equal(parseBooleanFlag('--allocate-node-cidrs', 'true'), true);
+  assert.equal(parseBooleanFlag('--allocate-node-cidrs', 'False'), false);
+  assert.equal(parseBooleanFlag('--allocate-node-cidrs', '0'), false);
+  assert.throws(() => parseBooleanFlag('--allocate-node-cidrs', 'nope'), /--allocate-node-cidrs takes true or false, got "nope"/);
 });

@@ -10,6 +10,7 @@ import type { ControllerContext } from './context.js';
 import { startDeploymentController } from './deployment/index.js';
 import { startEndpointsController } from './endpoints/index.js';
 import { startGarbageCollector, type GarbageCollectorOptions } from './garbagecollector/index.js';
+import { startNodeIpamController, type NodeIpamOptions } from './nodeipam/index.js';
 import { startNodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/index.js';
 import { startReplicaSetController } from './replicaset/index.js';
 
@@ -18,6 +19,7 @@ export interface ControllerManagerOptions {
   /** which controllers to run (default: all of CONTROLLER_NAMES) */
   controllers?: string[];
   nodeLifecycle?: NodeLifecycleOptions;
+  nodeIpam?: NodeIpamOptions;
   garbageCollector?: GarbageCollectorOptions;
   log?: Logger;
 }
@@ -38,6 +40,7 @@ const STARTERS: Record<string, Starter> = {
   endpoints: (ctx) => startEndpointsController(ctx),
   garbagecollector: (ctx, o) => startGarbageCollector(ctx, o.garbageCollector),
   nodelifecycle: (ctx, o) => startNodeLifecycleController(ctx, o.nodeLifecycle),
+  nodeipam: (ctx, o) => startNodeIpamController(ctx, o.nodeIpam),
 };
 
 export const CONTROLLER_NAMES = Object.keys(STARTERS);
@@ -116,4 +119,13 @@ export function parseDuration(s: string): number {
   }
   if (!t || consumed !== t.length) throw new Error(`"${s}" is not a duration; use forms like 40s, 5m, 1m30s or 500ms`);
   return total;
+}
+
+/** A boolean flag's value: given alone (true), or =true / =false. */
+export function parseBooleanFlag(flag: string, value: boolean | string): boolean {
+  if (typeof value === 'boolean') return value;
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new Error(`${flag} takes true or false, got "${value}"`);
 }

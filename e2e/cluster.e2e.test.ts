@@ -11,13 +11,15 @@
 // needs, and durations are printed as diagnostics.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Deployment, Endpoints, Node, Pod, Service } from '../lib/api/generated/types.js';
 import { isNotFound } from '../lib/errors.js';
+import { containsAddress, containsCidr, overlaps, parseCidr, parseIpv4 } from '../lib/ipv4.js';
 import { cpuToMillis } from '../lib/quantity.js';
 import { waitFor } from '../lib/testing/processes.js';
+import { POD_ROUTE_PROTOCOL } from '../agent/network/pod-routes.js';
 import { REPO_ROOT } from '../cli/cluster/components.js';
 import { readSupervisorState } from '../cli/cluster/state.js';
 import type { NodePlan } from '../cli/cluster/topology.js';
@@ -99,6 +101,28 @@ async function nodes(): Promise<Node[]> {
 
 const nodeReady = (n: Node | undefined) => n?.status?.conditions?.find((x) => x.type === 'Ready');
 
+/** The command line of a process and of its descendants (the supervisor starts agents through setpriv, sh and nsenter). */
+function commandLines(pid: number): string[] {
+  const out: string[] = [];
+  const walk = (p: number) => {
+    try {
+      out.push(readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').trim());
+      const children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+      for (const c of children) walk(c);
+    } catch {
+      // gone meanwhile
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** The agent's own routes (protocol POD_ROUTE_PROTOCOL) in a node's namespace, as "DST via GATEWAY". */
+async function podRoutes(n: NodePlan): Promise<string[]> {
+  const out = (await mustRun('ip', ['-n', n.netns, '-4', 'route', 'show', 'proto', String(POD_ROUTE_PROTOCOL)])).split('\n');
+  return out.map((l) => l.trim().split(/\s+/).slice(0, 3).join(' ')).filter((l) => l.includes(' via ')).sort();
+}
+
 async function webDeployment(): Promise<Deployment> {
   return c.client.get('Deployment', NS, 'web');
 }
@@ -177,6 +201,40 @@ describe('tugboat on a real 3-node cluster', { timeout: 40 * MINUTE }, () => {
     const ns = await nodes();
     assert.deepEqual(ns.map((n) => n.metadata!.name).sort(), ['node-1', 'node-2', 'node-3']);
     for (const n of ns) assert.equal(nodeReady(n)?.status, 'True', `${n.metadata!.name} Ready`);
+
+    // Pod CIDRs: assigned by the controller-manager when the nodes registered; the agents were given none.
+    for (const p of c.plan.nodes) {
+      const agent = c.component(`agent-${p.name}`);
+      assert.ok(agent?.pid, `agent-${p.name} runs`);
+      const lines = commandLines(agent.pid);
+      assert.ok(lines.some((l) => l.includes('dist/agent/main.js') && l.includes(`--node-name ${p.name}`)), lines.join('\n'));
+      assert.ok(lines.every((l) => !l.includes('--pod-cidr')), `agent-${p.name} got no --pod-cidr:\n${lines.join('\n')}`);
+    }
+    const clusterCidr = parseCidr('10.244.0.0/16');
+    const cidrs = ns.map((n) => n.spec?.podCIDR ?? '');
+    for (const [i, n] of ns.entries()) {
+      assert.match(cidrs[i]!, /\/24$/, `${n.metadata!.name} has a /24 pod CIDR`);
+      assert.ok(containsCidr(clusterCidr, parseCidr(cidrs[i]!)), `${cidrs[i]} is inside 10.244.0.0/16`);
+      assert.deepEqual(n.spec?.podCIDRs, [cidrs[i]]);
+    }
+    assert.equal(new Set(cidrs).size, 3, `distinct pod CIDRs: ${cidrs.join(', ')}`);
+    const cm = await readFile(join(c.plan.logsDir, 'controller-manager.log'), 'utf8');
+    for (const n of ns) {
+      assert.match(cm, new RegExp(`"node":"${n.metadata!.name}","podCIDR":"${cidrs[ns.indexOf(n)]!.replace(/\./g, '\\.').replace('/', '\\/')}","msg":"assigned pod CIDR to node"`), `the controller-manager assigned ${n.metadata!.name}'s`);
+    }
+    note(t, `pod CIDRs assigned by the control plane: ${ns.map((n) => `${n.metadata!.name} ${n.spec!.podCIDR}`).join(', ')}`);
+
+    // Every agent routes the other nodes' pod CIDRs via their addresses, in its own namespace; the host routes none.
+    const addressOf = (name: string) => c.node(name).address;
+    for (const p of c.plan.nodes) {
+      const want = ns.filter((n) => n.metadata!.name !== p.name).map((n) => `${n.spec!.podCIDR} via ${addressOf(n.metadata!.name!)}`).sort();
+      await waitFor(`${p.name}'s routes to the other nodes' pods: ${want.join(', ')}`, async () => JSON.stringify(await podRoutes(p)) === JSON.stringify(want), MINUTE, 500);
+    }
+    const hostRoutes = (await mustRun('ip', ['-4', 'route', 'show', 'table', 'all'])).split('\n').filter((l) => {
+      const dst = l.trim().split(/\s+/)[0] ?? '';
+      return /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst) && cidrs.some((x) => overlaps(parseCidr(x), parseCidr(dst)));
+    });
+    assert.deepEqual(hostRoutes, [], 'the host has no route to any pod CIDR');
     const status = await c.tug(['cluster', 'status', '--name', c.name]);
     assert.equal(status.code, 0, status.stdout + status.stderr);
     if (c.etcd === 'container') {
@@ -242,6 +300,11 @@ describe('tugboat on a real 3-node cluster', { timeout: 40 * MINUTE }, () => {
     const spread = placement(web);
     note(t, `6 web pods: ${JSON.stringify(spread)}`);
     assert.deepEqual(Object.keys(spread).sort(), ['node-1', 'node-2', 'node-3'], 'the 6 replicas spread over all 3 nodes');
+    const cidrOf = new Map((await nodes()).map((n) => [n.metadata!.name!, n.spec!.podCIDR!]));
+    for (const p of web) {
+      const cidr = cidrOf.get(p.spec!.nodeName!)!;
+      assert.ok(containsAddress(parseCidr(cidr), parseIpv4(p.status!.podIP!)), `${p.metadata!.name} on ${p.spec!.nodeName}: IP ${p.status!.podIP} is in the node's pod CIDR ${cidr}`);
+    }
 
     await applyYaml('client', [clientPod(CLIENT, CLIENT_NODE)]);
     await waitFor(`${CLIENT} Running`, async () => isPodReady((await pod(CLIENT)) ?? {}), 3 * MINUTE, 500);

@@ -95,6 +95,25 @@ describe('NodeRegistrar', { timeout: 120_000 }, () => {
     assert.equal(lease.metadata?.ownerReferences?.[0]?.uid, ready.metadata?.uid);
   });
 
+  it('notices a pod CIDR the control plane assigns right away, not at the next heartbeat', async () => {
+    const cidrs: string[] = [];
+    const r = new NodeRegistrar({
+      client,
+      description: description('watched'),
+      health: () => ({ ready: false, reason: 'KubeletNotReady', message: 'network not ready' }),
+      log,
+      // Far beyond this test's waits: only the watch of the Node can bring the CIDR in time.
+      statusIntervalMs: 10 * 60_000,
+      onPodCIDR: (c) => cidrs.push(c),
+    });
+    registrars.push(r);
+    await r.start();
+    const n = await client.get('Node', undefined, 'watched');
+    await client.update({ ...n, kind: 'Node', spec: { ...n.spec, podCIDR: '10.244.11.0/24', podCIDRs: ['10.244.11.0/24'] } });
+    await eventually('the CIDR noticed', async () => cidrs.length === 1);
+    assert.equal(r.podCIDR, '10.244.11.0/24');
+  });
+
   it('takes over an existing Node, keeping its pod CIDR, and registers again after the Node is deleted', async () => {
     await client.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'existing', labels: { keep: 'me' } }, spec: { podCIDR: '10.244.7.0/24', podCIDRs: ['10.244.7.0/24'] } });
     const r = new NodeRegistrar({

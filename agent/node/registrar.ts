@@ -1,10 +1,13 @@
 // Registers the Node and keeps it alive: a status heartbeat (Ready and
 // friends, capacity, addresses) and a Lease in kube-node-lease, each every
 // ~10 s. A Node that already exists (an agent restart) is taken over; its
-// pod CIDR, if it has one, wins over the configured one.
+// pod CIDR, if it has one, wins over the configured one. Without one, the
+// control plane assigns it after registration: a watch of the Node itself
+// notices that at once, not at the next heartbeat.
 import type { Lease, Node } from '../../lib/api/generated/types.js';
 import type { ApiClient } from '../../lib/client/api-client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../lib/errors.js';
+import { Informer } from '../../lib/informer/index.js';
 import type { Logger } from '../../lib/logging.js';
 import { microTime, nodeLabels, nodeLease, nodeObject, nodeStatus, NODE_LEASE_NAMESPACE, type NodeDescription, type NodeHealth } from './node-object.js';
 
@@ -35,6 +38,7 @@ export class NodeRegistrar {
   private heartbeating: Promise<void> | undefined;
   private stopped = false;
   private cidr: string | undefined;
+  private ownNode: Informer<Node> | undefined;
 
   constructor(private readonly o: NodeRegistrarOptions) {
     this.cidr = o.description.podCIDR;
@@ -52,6 +56,7 @@ export class NodeRegistrar {
   async start(): Promise<void> {
     await this.ensureLeaseNamespace();
     await this.register();
+    this.watchOwnNode();
     await this.renewLease();
     this.leaseTimer = setInterval(() => {
       // A slow apiserver must not pile renewals up.
@@ -71,8 +76,22 @@ export class NodeRegistrar {
     this.stopped = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.statusTimer) clearInterval(this.statusTimer);
+    await this.ownNode?.stop();
     await this.renewing;
     await this.heartbeating;
+  }
+
+  private watchOwnNode(): void {
+    if (this.ownNode || this.stopped) return;
+    const inf = new Informer<Node>(this.o.client, 'Node', { fieldSelector: `metadata.name=${this.name}` }, { log: this.o.log });
+    // Another object under this name (the Node deleted and made again) is the heartbeat's to deal with.
+    const seen = (n: Node) => {
+      if (n.metadata?.uid === this.nodeUid) this.notePodCIDR(n);
+    };
+    inf.onAdd(seen);
+    inf.onUpdate((_old, n) => seen(n));
+    this.ownNode = inf;
+    inf.start().catch((err: unknown) => this.o.log.warn({ err }, 'cannot watch the own Node; its pod CIDR is noticed at heartbeats only'));
   }
 
   /** Posts the status now (e.g. after readiness changed) instead of at the next heartbeat. */

@@ -21,6 +21,7 @@ import { parse } from 'yaml';
 import { ApiClient } from '../../lib/client/api-client.js';
 import type { Node, Pod } from '../../lib/api/generated/types.js';
 import { cpuToMillis, memoryToBytes } from '../../lib/quantity.js';
+import { POD_ROUTE_PROTOCOL } from '../../agent/network/pod-routes.js';
 import { REPO_ROOT } from './components.js';
 import { readCgroupLayout, readNodeLimits } from './cgroups.js';
 import { readClusterRecord, readSupervisorState, type ClusterRecord, type SupervisorState } from './state.js';
@@ -220,8 +221,10 @@ describe('a 3-node cluster', { timeout: TEST_TIMEOUT_MS * 3 }, () => {
   test('3 Ready nodes of the requested size, each in its namespace and cgroup, and tug reaches it at once', async () => {
     const nodes = (await client.list('Node', {})).items as Node[];
     assert.deepEqual(nodes.map((n) => n.metadata!.name).sort(), ['node-1', 'node-2', 'node-3']);
+    assert.equal(new Set(nodes.map((n) => n.spec?.podCIDR)).size, 3, `distinct pod CIDRs: ${nodes.map((n) => n.spec?.podCIDR).join(', ')}`);
     for (const n of nodes) {
       assert.ok(n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), `${n.metadata!.name} Ready`);
+      assert.match(n.spec?.podCIDR ?? '', /^10\.244\.\d+\.0\/24$/, `${n.metadata!.name} pod CIDR`);
       assert.equal(cpuToMillis(n.status?.capacity?.cpu), 1500, `${n.metadata!.name} cpu capacity`);
       assert.equal(memoryToBytes(n.status?.capacity?.memory), 1536 * 2 ** 20, `${n.metadata!.name} memory capacity`);
     }
@@ -236,8 +239,13 @@ describe('a 3-node cluster', { timeout: TEST_TIMEOUT_MS * 3 }, () => {
       assert.equal(netnsInode(`/proc/${agent.pid}/ns/net`), netnsInode(`/run/netns/${p.netns}`), `${p.name} agent in ${p.netns}`);
       const addr = await sh('ip', ['-n', p.netns, '-4', '-o', 'addr', 'show', 'eth0']);
       assert.match(addr, new RegExp(`inet ${p.address.replace(/\./g, '\\.')}/24`));
-      const routes = await sh('ip', ['-n', p.netns, 'route']);
-      for (const r of p.routes) assert.match(routes, new RegExp(`${r.dst.replace(/\./g, '\\.')} via ${r.via.replace(/\./g, '\\.')}`));
+      // Pod CIDRs come from the control plane; each real agent routes the others' via their addresses (hollow ones route nothing).
+      const want = mode === 'real' ? nodes.filter((n) => n.metadata!.name !== p.name).map((n) => `${n.spec!.podCIDR} via ${record.plan.nodes.find((x) => x.name === n.metadata!.name)!.address}`).sort() : [];
+      await waitFor(`${p.name}'s routes to the other nodes' pods: ${want.join(', ')}`, async () => {
+        const out = await sh('ip', ['-n', p.netns, '-4', 'route', 'show', 'proto', String(POD_ROUTE_PROTOCOL)]);
+        const got = out.split('\n').filter((l) => l.trim()).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' ')).sort();
+        return JSON.stringify(got) === JSON.stringify(want) ? true : undefined;
+      }, 60_000);
       assert.equal((await sh('ip', ['netns', 'exec', p.netns, 'cat', '/proc/sys/net/ipv4/ip_forward'])).trim(), '1');
     }
     // the client config points tug at the new cluster

@@ -10,20 +10,21 @@ const plan = planCluster(
 );
 const env = { node: '/usr/bin/node', repoRoot: '/repo', agentProcs: { 'node-1': ['/cg/a/cgroup.procs', '/cg/b/cgroup.procs'], 'node-2': [] } };
 
-test('the real agent gets its node identity, network, cgroup parent, registry, DNS and size', () => {
-  assert.deepEqual(agentArgs(plan, plan.nodes[0]!), [
+test('the real agent gets its node identity, address, cgroup parent, registry and size, and no pod CIDR (the control plane assigns it)', () => {
+  const args = agentArgs(plan, plan.nodes[0]!);
+  assert.deepEqual(args, [
     '--node-name', 'node-1',
     '--server', '10.250.4.1:6443',
     '--state-dir', '/s/nodes/node-1',
-    '--pod-cidr', '10.244.1.0/24',
     '--address', '10.250.4.11',
     '--agent-port', '10250',
     '--cgroup-parent', '/tugboat-x/node-1',
     '--default-registry', '10.250.4.1:5000',
-    '--cluster-dns', '10.244.1.1',
+    '--cluster-cidr', '10.244.0.0/16',
     '--cpus', '2',
     '--memory', '1Gi',
   ]);
+  assert.ok(!args.includes('--pod-cidr') && !args.includes('--cluster-dns'), 'DNS follows the assigned pod CIDR too');
 });
 
 test('hollow agents (a test tool) get only what they understand', () => {

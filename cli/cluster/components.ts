@@ -4,7 +4,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatBytes, formatCpuMillis } from '../../lib/quantity.js';
-import { AGENT_PORT, type ClusterPlan, type NodePlan } from './topology.js';
+import { AGENT_PORT, CLUSTER_CIDR, type ClusterPlan, type NodePlan } from './topology.js';
 
 /** The repository root (this file is dist/cli/cluster/components.js). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -84,24 +84,26 @@ export function registryConfig(plan: ClusterPlan): string {
 
 /**
  * The agent's own flags. One function, so the command line is adjusted in
- * one place as the agent grows. `--hollow` agents are a test tool: they
- * register a node and report pods Running without running anything.
+ * one place as the agent grows. A real agent gets no pod CIDR: the control
+ * plane assigns one when its Node registers, and the agent then serves DNS on
+ * its gateway and routes to the other nodes' pods. `--hollow` agents are a
+ * test tool: they register a node and report pods Running without running
+ * anything, and need a pod CIDR to make up pod IPs from at once.
  */
 export function agentArgs(plan: ClusterPlan, n: NodePlan): string[] {
   const size = ['--cpus', formatCpuMillis(n.cpuMillis), '--memory', formatBytes(n.memoryBytes)];
   if (plan.agentMode === 'hollow') {
-    return ['--hollow', '--node-name', n.name, '--server', plan.apiserver.address, '--pod-cidr', n.podCIDR, ...size];
+    return ['--hollow', '--node-name', n.name, '--server', plan.apiserver.address, '--pod-cidr', n.hollowPodCIDR, ...size];
   }
   return [
     '--node-name', n.name,
     '--server', plan.apiserver.address,
     '--state-dir', n.stateDir,
-    '--pod-cidr', n.podCIDR,
     '--address', n.address,
     '--agent-port', String(AGENT_PORT),
     '--cgroup-parent', n.cgroupPath,
     '--default-registry', plan.registry.address,
-    '--cluster-dns', n.podGateway,
+    '--cluster-cidr', CLUSTER_CIDR,
     ...size,
   ];
 }
@@ -134,10 +136,11 @@ export function registryEnv(plan: ClusterPlan, env: NodeJS.ProcessEnv = {}): Rec
   return { TUG_INSECURE_REGISTRIES: [...new Set([...listed, plan.registry.address])].join(',') };
 }
 
-/** The controller-manager's flags from the plan (node lifecycle timings given to `up`). */
+/** The controller-manager's flags from the plan (node lifecycle timings given to `up`); it assigns the nodes' pod CIDRs. */
 export function controllerManagerArgs(plan: ClusterPlan): string[] {
   const cm = plan.controllerManager ?? {};
   return [
+    '--cluster-cidr', CLUSTER_CIDR,
     ...(cm.nodeMonitorGracePeriod ? ['--node-monitor-grace-period', cm.nodeMonitorGracePeriod] : []),
     ...(cm.podEvictionTimeout ? ['--pod-eviction-timeout', cm.podEvictionTimeout] : []),
   ];

@@ -32,7 +32,7 @@ export function nodeSetupCommands(plan: ClusterPlan, n: NodePlan): Argv[] {
     ['ip', '-n', ns, 'route', 'add', 'default', 'via', plan.hostAddress],
     // /proc/sys/net is per network namespace: this only concerns the node.
     ['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'],
-    ...n.routes.map((r) => ['ip', '-n', ns, 'route', 'add', r.dst, 'via', r.via]),
+    // Routes to the other nodes' pods are the agent's to make, from the pod CIDRs the control plane assigns.
   ];
 }
 

@@ -6,9 +6,9 @@
 //   host namespace                               node namespaces (`ip netns`)
 //   ┌─────────────────────────────────┐
 //   │ bridge tug-H   10.250.X.1/24    │──veth tugH-1 ── eth0 10.250.X.11  tug-NAME-node-1
-//   │   etcd        10.250.X.1:2379   │                   pods 10.244.1.0/24 (agent's cni0 10.244.1.1)
+//   │   etcd        10.250.X.1:2379   │                   pods e.g. 10.244.0.0/24 (agent's cni0 10.244.0.1)
 //   │   registry    10.250.X.1:5000   │──veth tugH-2 ── eth0 10.250.X.12  tug-NAME-node-2
-//   │   apiserver   10.250.X.1:6443   │                   pods 10.244.2.0/24
+//   │   apiserver   10.250.X.1:6443   │                   pods e.g. 10.244.1.0/24
 //   │   controller-manager, scheduler │   ...
 //   └─────────────────────────────────┘
 //
@@ -19,13 +19,14 @@
 //   the host (it is one of the host's own addresses) and from every node, and
 //   two clusters never compete for a port. Nothing listens on the host's
 //   other interfaces.
-// - Each node namespace has a default route via the bridge address, ip_forward
-//   on, and a route to every other node's pod CIDR via that node's address, so
-//   pods reach pods on other nodes by IP; the pod CIDRs never appear in the
-//   host's routing table (two clusters may both use 10.244.1.0/24).
-// - Pod CIDRs are 10.244.N.0/24 for node N, given to each agent with --pod-cidr
-//   by `tug cluster up` (the issue wants the control plane to assign them when
-//   a node registers; until a controller does, this is where they come from).
+// - Each node namespace has a default route via the bridge address and
+//   ip_forward on. Pod CIDRs (a /24 of 10.244.0.0/16 each) are assigned by
+//   the controller-manager's node IPAM controller when a node registers, in
+//   the order nodes register; each agent then routes every other node's pod
+//   CIDR via that node's address inside its own namespace (host-gw), so pods
+//   reach pods on other nodes by IP. The pod CIDRs never appear in the host's
+//   routing table (two clusters may both use 10.244.1.0/24). Hollow agents (a
+//   test tool that cannot wait for a CIDR) are handed 10.244.N.0/24 instead.
 // - The host gets nothing but the bridge, its address (and the subnet route
 //   the kernel derives from it) and the host ends of the veths; no iptables
 //   rule, no sysctl. Service NAT lives in the node namespaces (agent's proxy).
@@ -53,9 +54,11 @@ export const STATE_ROOT = '/var/lib/tugboat';
 export const NODE_SUPERNET = '10.250.0.0/16';
 /** Service virtual IPs (the agents' proxy serves them inside each node namespace). */
 export const SERVICE_CIDR = '10.96.0.0/16';
+/** The pods of the whole cluster: the controller-manager cuts it into one /24 per node. */
+export const CLUSTER_CIDR = '10.244.0.0/16';
 /** Node addresses are .(NODE_ADDRESS_OFFSET + N) in the node subnet. */
 export const NODE_ADDRESS_OFFSET = 10;
-/** Pod CIDR of node N is 10.244.N.0/24, so N is at most 255; node addresses end at .254. */
+/** A hollow node N gets 10.244.N.0/24, so N is at most 255; node addresses end at .254. */
 export const MAX_NODES = 100;
 export const MIN_MEMORY_PER_NODE_BYTES = 256 * 2 ** 20;
 /** CFS period written with the quota: quota = cpus × period. */
@@ -89,11 +92,6 @@ export interface ClusterRequest {
   podEvictionTimeout?: string;
 }
 
-export interface Route {
-  dst: string;
-  via: string;
-}
-
 export interface NodePlan {
   /** 1-based */
   index: number;
@@ -105,11 +103,11 @@ export interface NodePlan {
   hostVeth: string;
   /** the node's address on the bridge subnet */
   address: string;
-  podCIDR: string;
-  /** first address of the pod CIDR: the agent's pod bridge, and its DNS server address */
-  podGateway: string;
-  /** routes added in the node's namespace besides the default one */
-  routes: Route[];
+  /**
+   * The pod CIDR handed to a hollow agent (a test tool that cannot wait for
+   * one). Real agents get theirs from the control plane: see the Node.
+   */
+  hollowPodCIDR: string;
   /** hierarchy-relative cgroup of the node (limits live here): /tugboat-<cluster>/node-N */
   cgroupPath: string;
   /** leaf the agent process runs in: /tugboat-<cluster>/node-N/agent */
@@ -321,22 +319,17 @@ export function planCluster(r: ParsedRequest, subnet: Cidr): ClusterPlan {
   const hash = clusterHash(r.name);
   const hostAddress = formatIpv4(subnet.base + 1);
   const address = (i: number) => formatIpv4(subnet.base + NODE_ADDRESS_OFFSET + i);
-  const podCIDR = (i: number) => `10.244.${i}.0/24`;
   const root = cgroupRoot(r.name);
   const nodes: NodePlan[] = [];
   for (let i = 1; i <= r.nodes; i++) {
     const name = nodeName(i);
-    const others = [];
-    for (let j = 1; j <= r.nodes; j++) if (j !== i) others.push({ dst: podCIDR(j), via: address(j) });
     nodes.push({
       index: i,
       name,
       netns: netnsName(r.name, i),
       hostVeth: hostVethName(r.name, i),
       address: address(i),
-      podCIDR: podCIDR(i),
-      podGateway: `10.244.${i}.1`,
-      routes: others,
+      hollowPodCIDR: `10.244.${i}.0/24`,
       cgroupPath: `${root}/${name}`,
       agentCgroupPath: `${root}/${name}/agent`,
       stateDir: join(r.stateDir, 'nodes', name),

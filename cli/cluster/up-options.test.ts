@@ -7,7 +7,7 @@ import { parseCidr } from './cidr.js';
 import { componentSpecs, controllerManagerArgs } from './components.js';
 import { clusterProcessMatcher } from './teardown.js';
 import { parseEtcdEndpoint, parseRequest, planCluster, type ClusterRequest } from './topology.js';
-import { prerequisites } from './up.js';
+import { prerequisites, summary } from './up.js';
 
 const request = (over: Partial<ClusterRequest> = {}) =>
   parseRequest({ name: 'x', nodes: 2, cpusPerNode: '1', memoryPerNode: '1Gi', stateDir: '/s', ...over });
@@ -53,14 +53,20 @@ test('node lifecycle timings reach the controller-manager; absent, it keeps its 
   const p = plan({ nodeMonitorGracePeriod: '20s', podEvictionTimeout: '1m30s' });
   assert.deepEqual(p.controllerManager, { nodeMonitorGracePeriod: '20s', podEvictionTimeout: '1m30s' });
   assert.deepEqual(argsOf(componentSpecs(p, env), 'controller-manager'), [
-    '/usr/bin/node', '/repo/dist/controllers/main.js', '--server', '10.250.4.1:6443',
+    '/usr/bin/node', '/repo/dist/controllers/main.js', '--server', '10.250.4.1:6443', '--cluster-cidr', '10.244.0.0/16',
     '--node-monitor-grace-period', '20s', '--pod-eviction-timeout', '1m30s',
   ]);
-  assert.deepEqual(controllerManagerArgs(plan({ podEvictionTimeout: '500ms' })), ['--pod-eviction-timeout', '500ms']);
+  assert.deepEqual(controllerManagerArgs(plan({ podEvictionTimeout: '500ms' })), ['--cluster-cidr', '10.244.0.0/16', '--pod-eviction-timeout', '500ms']);
   assert.equal(plan().controllerManager, undefined);
-  assert.deepEqual(controllerManagerArgs(plan()), []);
+  assert.deepEqual(controllerManagerArgs(plan()), ['--cluster-cidr', '10.244.0.0/16'], 'the pod CIDRs it assigns come from the cluster CIDR the agents know too');
   assert.throws(
     () => request({ nodeMonitorGracePeriod: 'soon', podEvictionTimeout: '10' }),
     /--node-monitor-grace-period must be a duration like 500ms, 20s, 5m or 1m30s, got "soon".*--pod-eviction-timeout must be a duration/,
   );
+});
+
+test('the summary shows the pod CIDR the control plane gave each node ("-" while it has none)', () => {
+  const lines = summary(plan(), undefined, new Map([['node-2', '10.244.0.0/24']]));
+  assert.match(lines.find((l) => l.includes('node-1 '))!, /^  node-1 +10\.250\.4\.11 +pods - +netns tug-x-node-1,/);
+  assert.match(lines.find((l) => l.includes('node-2 '))!, /^  node-2 +10\.250\.4\.12 +pods 10\.244\.0\.0\/24 +netns tug-x-node-2,/);
 });

@@ -114,8 +114,8 @@ function isNodeReady(n: Node): boolean {
   return (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
-/** Prints what runs and how to reach it. */
-export function summary(plan: ClusterPlan, configFile: string | undefined): string[] {
+/** Prints what runs and how to reach it; podCIDRs: what the control plane assigned, by node name. */
+export function summary(plan: ClusterPlan, configFile: string | undefined, podCIDRs: ReadonlyMap<string, string> = new Map()): string[] {
   const lines = [
     `Cluster "${plan.name}" is up: ${plan.nodes.length} node${plan.nodes.length === 1 ? '' : 's'} of ${describeNodeSize(plan.nodes[0]!)}${plan.agentMode === 'hollow' ? ' (HOLLOW agents: a test tool, pods do not really run)' : ''}.`,
     `  apiserver   ${plan.apiserver.address}`,
@@ -124,7 +124,7 @@ export function summary(plan: ClusterPlan, configFile: string | undefined): stri
     `  bridge      ${plan.bridge} ${plan.hostAddress}/${plan.prefixLength}`,
   ];
   for (const n of plan.nodes) {
-    lines.push(`  ${n.name.padEnd(11)} ${n.address.padEnd(15)} pods ${n.podCIDR.padEnd(15)} netns ${n.netns}, cgroup ${n.cgroupPath}`);
+    lines.push(`  ${n.name.padEnd(11)} ${n.address.padEnd(15)} pods ${(podCIDRs.get(n.name) ?? '-').padEnd(15)} netns ${n.netns}, cgroup ${n.cgroupPath}`);
   }
   lines.push(
     `  state, logs ${plan.stateDir}, ${plan.logsDir}`,
@@ -258,10 +258,13 @@ export async function clusterUp(o: UpOptions, io: Reporter): Promise<number> {
     io.out(` • apiserver ready at ${plan.apiserver.address}`);
 
     const client = new ApiClient(plan.apiserver.address);
+    const podCIDRs = new Map<string, string>();
     try {
       let last = -1;
+      // A real node is Ready only once it has the pod CIDR the controller-manager assigns it.
       await waitFor(`${plan.nodes.length} Ready nodes`, undefined, async () => {
         const nodes = await client.list('Node', {}).then((l) => l.items as Node[]).catch(() => [] as Node[]);
+        for (const n of nodes) if (n.metadata?.name && n.spec?.podCIDR) podCIDRs.set(n.metadata.name, n.spec.podCIDR);
         const ready = plan.nodes.filter((p) => nodes.some((n) => n.metadata?.name === p.name && isNodeReady(n))).length;
         if (ready !== last) io.out(` • nodes: ${ready}/${plan.nodes.length} Ready`);
         last = ready;
@@ -273,7 +276,7 @@ export async function clusterUp(o: UpOptions, io: Reporter): Promise<number> {
 
     const configFile = await rememberCluster(name, plan.apiserver.address, env);
     io.out('');
-    for (const l of summary(plan, configFile)) io.out(l);
+    for (const l of summary(plan, configFile, podCIDRs)) io.out(l);
     return 0;
   } catch (e) {
     const reason = (e as Error).message;
