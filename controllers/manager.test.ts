@@ -1,17 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBooleanFlag, parseDuration, resolveControllers, CONTROLLER_NAMES } from './manager.js';
-
-test('durations in Go/Kubernetes form', () => {
-  assert.equal(parseDuration('40s'), 40_000);
-  assert.equal(parseDuration('5m'), 300_000);
-  assert.equal(parseDuration('1m30s'), 90_000);
-  assert.equal(parseDuration('250ms'), 250);
-  assert.equal(parseDuration('1h'), 3_600_000);
-  assert.equal(parseDuration('1.5s'), 1500);
-  assert.equal(parseDuration('3'), 3000);
-  for (const bad of ['', '5x', 's', '5 m', '-1s', '1m30']) assert.throws(() => parseDuration(bad), /not a duration/, bad);
-});
+import { resolveControllers, CONTROLLER_NAMES } from './manager.js';
 
 test('controller selection', () => {
   assert.deepEqual(resolveControllers(undefined), CONTROLLER_NAMES);
@@ -19,12 +8,4 @@ test('controller selection', () => {
   assert.deepEqual(resolveControllers(['nodelifecycle', ' garbagecollector', 'nodelifecycle']), ['nodelifecycle', 'garbagecollector']);
   assert.throws(() => resolveControllers(['gc', 'x']), /unknown controllers gc, x; known: deployment/);
   assert.throws(() => resolveControllers(['']), /no controller selected/);
-});
-
-test('boolean flags: alone, =true, =false', () => {
-  assert.equal(parseBooleanFlag('--allocate-node-cidrs', true), true);
-  assert.equal(parseBooleanFlag('--allocate-node-cidrs', 'true'), true);
-  assert.equal(parseBooleanFlag('--allocate-node-cidrs', 'False'), false);
-  assert.equal(parseBooleanFlag('--allocate-node-cidrs', '0'), false);
-  assert.throws(() => parseBooleanFlag('--allocate-node-cidrs', 'nope'), /--allocate-node-cidrs takes true or false, got "nope"/);
 });
