@@ -89,8 +89,10 @@ export class LeaderElector {
     }
     this.phase = 'leading';
     const leadership = new AbortController();
+    // Cancelled while the winning write was in flight: it never acted, it only gives the lease back.
+    const led = !signal.aborted;
     let outcome: ElectionOutcome = 'cancelled';
-    if (!signal.aborted) {
+    if (led) {
       this.log.info('became leader');
       try {
         this.callbacks.onStartedLeading?.(leadership.signal);
@@ -106,12 +108,14 @@ export class LeaderElector {
     leadership.abort();
     if (outcome === 'cancelled') {
       if (this.config.releaseOnCancel !== false) await this.release();
-      this.log.info('stopped leading');
+      if (led) this.log.info('stopped leading');
     }
-    try {
-      this.callbacks.onStoppedLeading?.();
-    } catch (err) {
-      this.log.error({ err }, 'onStoppedLeading failed');
+    if (led) {
+      try {
+        this.callbacks.onStoppedLeading?.();
+      } catch (err) {
+        this.log.error({ err }, 'onStoppedLeading failed');
+      }
     }
     return outcome;
   }
@@ -202,6 +206,7 @@ export class LeaderElector {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    this.lastFailure = '';
     this.observed = observe(this.observed, current ? recordOf(current.spec) : undefined, monotonicMs());
     this.reportLeader();
     const d = decide(this.view(), monotonicMs(), wallTime());
@@ -222,7 +227,6 @@ export class LeaderElector {
       }
       throw err;
     }
-    this.lastFailure = '';
     this.observed = observe(this.observed, recordOf(written.spec), monotonicMs());
     // A write that lands after leadership ended (watchdog, cancel) does not revive it.
     if (!this.hasStopped()) this.lastRenewMs = sentMs;
@@ -272,7 +276,7 @@ export class LeaderElector {
     }
   }
 
-  /** Logs a failure once until it changes or a write succeeds, so an apiserver outage is not a line every retry period. */
+  /** Logs a failure once until it changes or the apiserver answers again, so an apiserver outage is not a line every retry period. */
   private noteFailure(err: unknown, what: string): void {
     const msg = err instanceof Error ? err.message : String(err);
     if (msg === this.lastFailure) return;

@@ -89,7 +89,7 @@ after(async () => {
 
 test('of three candidates started together exactly one leads, and the others see it', async () => {
   const name = 'three';
-  const cs = ['a', 'b', 'c'].map((id) => candidate(id, { name, leaseDurationMs: 4_000, renewDeadlineMs: 3_000, retryPeriodMs: 200 }));
+  const cs = ['a', 'b', 'c'].map((id) => candidate(id, { name, leaseDurationMs: 10_000, renewDeadlineMs: 6_000, retryPeriodMs: 200 }));
   const [leader] = await waitFor('a leader', () => leaders(cs).length > 0 && leaders(cs), 20_000, 20);
   // Several renewals later, still exactly the one.
   await sleep(1_500);
@@ -101,7 +101,7 @@ test('of three candidates started together exactly one leads, and the others see
   }
   const spec = (await lease(name)).spec!;
   assert.equal(spec.holderIdentity, leader!.identity);
-  assert.equal(spec.leaseDurationSeconds, 4);
+  assert.equal(spec.leaseDurationSeconds, 10);
   assert.equal(spec.leaseTransitions ?? 0, 0, 'created by its first holder');
   assert.ok(spec.acquireTime && spec.renewTime && Date.parse(spec.renewTime) >= Date.parse(spec.acquireTime));
   await Promise.all(cs.map((c) => c.stop()));
@@ -110,7 +110,7 @@ test('of three candidates started together exactly one leads, and the others see
 test('a leader stopping gracefully releases the lease and a standby takes over at once', async () => {
   const name = 'graceful';
   // Without the release, the standby would wait 60 s: far longer than the wait below.
-  const opts = { name, leaseDurationMs: 60_000, renewDeadlineMs: 3_000, retryPeriodMs: 200 };
+  const opts = { name, leaseDurationMs: 60_000, renewDeadlineMs: 8_000, retryPeriodMs: 200 };
   const first = candidate('first', opts);
   await waitFor('first to lead', () => first.leading, 20_000, 20);
   const second = candidate('second', opts);
@@ -132,7 +132,7 @@ test('a leader stopping gracefully releases the lease and a standby takes over a
 
 test('a leader that vanishes without releasing is replaced only once its lease duration has passed', async () => {
   const name = 'vanished';
-  const opts = { name, leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 200 };
+  const opts = { name, leaseDurationMs: 5_000, renewDeadlineMs: 4_000, retryPeriodMs: 200 };
   // releaseOnCancel false: stopping it is like SIGKILL, the lease stays as last renewed.
   const first = candidate('first', { ...opts, releaseOnCancel: false });
   await waitFor('first to lead', () => first.leading, 20_000, 20);
@@ -141,7 +141,7 @@ test('a leader that vanishes without releasing is replaced only once its lease d
   await first.stop();
   assert.equal((await lease(name)).spec?.holderIdentity, 'first', 'not released');
   // The standby saw a renewal within the last retry period, so for most of
-  // the 3 s lease it must keep waiting.
+  // the 5 s lease it must keep waiting.
   await sleep(1_000);
   assert.equal(second.leading, false, 'took over before the lease duration had passed');
   await waitFor('second to lead', () => second.leading, 20_000, 20);
