@@ -51,6 +51,8 @@ export function leaderElectionFromFlags(f: LeaderElectionFlags, identity?: strin
     ...(identity ? { identity } : {}),
   });
   const problems = leaderElectionConfigProblems(config);
-  if (problems.length) throw new Error(`leader election flags: ${problems.join('; ')}`);
+  if (problems.length) {
+    throw new Error(`leader election: ${problems.join('; ')}; set --leader-elect-lease-duration, --leader-elect-renew-deadline and --leader-elect-retry-period accordingly`);
+  }
   return config;
 }
