@@ -3,6 +3,8 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
+import * as grpc from '@grpc/grpc-js';
+import { apiService } from '../lib/api/service.js';
 import { startEtcd, type EtcdServer } from '../lib/testing/etcd.js';
 import { ApiClient, type WatchEvent } from '../lib/client/api-client.js';
 import { ApiError } from '../lib/errors.js';
@@ -339,6 +341,93 @@ describe('concurrency and watch', () => {
       })(),
       (e: unknown) => e instanceof ApiError && e.code === 'TooOld' && /too old/.test(e.message),
     );
+  });
+
+  test('a busy watch delivers a burst of changes exactly once, in order', async () => {
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'burst' } } as T.Namespace);
+    const { resourceVersion } = await client.list('ConfigMap', { namespace: 'burst' });
+    const all = client.watch('ConfigMap', { namespace: 'burst', resourceVersion });
+    // a second watcher with a selector sees only its share of the same changes
+    const odd = client.watch('ConfigMap', { namespace: 'burst', labelSelector: 'parity=odd', resourceVersion });
+    const n = 400;
+    const gotAll = collect(all, 2 * n);
+    const gotOdd = collect(odd, n);
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, wk) => {
+        for (let i = wk; i < n; i += 8) {
+          const c = await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `b${i}`, namespace: 'burst', labels: { parity: i % 2 ? 'odd' : 'even' } } } as T.ConfigMap);
+          await client.update({ ...c, data: { i: String(i) } });
+        }
+      }),
+    );
+    const evs = await gotAll;
+    const oddEvs = await gotOdd;
+    all.stop();
+    odd.stop();
+    const revs = evs.map((e) => Number(e.resourceVersion));
+    for (let i = 1; i < revs.length; i++) assert.ok(revs[i]! > revs[i - 1]!, `revisions increase at ${i}`);
+    for (let i = 0; i < n; i++) {
+      const mine = evs.filter((e) => e.object.metadata?.name === `b${i}`).map((e) => e.type);
+      assert.deepEqual(mine, ['ADDED', 'MODIFIED'], `b${i}`);
+    }
+    const key = (e: WatchEvent<T.ConfigMap>) => `${e.type} ${e.object.metadata?.name} ${e.resourceVersion}`;
+    assert.deepEqual(oddEvs.map(key), evs.filter((e) => Number(e.object.metadata?.name?.slice(1)) % 2 === 1).map(key));
+  });
+
+  test('a watcher that stops reading is dropped with a reason once its backlog passes the limit; it resumes from its last event', async () => {
+    // A separate apiserver with a small per-watch buffer, so a few hundred changes overflow it.
+    const small = await startApiServer({ etcdServers: [etcd.endpoint], listen: '127.0.0.1:0', log: createLogger('apiserver', 'error'), watchBufferBytes: 256 * 1024 });
+    const c2 = new ApiClient(small.address);
+    const Ctor = grpc.makeGenericClientConstructor(apiService, 'Api');
+    const rawApi = new Ctor(small.address, grpc.credentials.createInsecure());
+    try {
+      await c2.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'slow' } } as T.Namespace);
+      const { resourceVersion } = await c2.list('ConfigMap', { namespace: 'slow' });
+      // The raw stream stops reading after its first message, until the end: HTTP/2 flow control
+      // then stalls the server's writes. (A grpc-js stream never read at all would instead
+      // buffer everything in the client; ApiClient.watch always reads, and pauses when far behind.)
+      const stream = (rawApi as unknown as Record<string, (req: unknown) => grpc.ClientReadableStream<T.WatchResponse>>).Watch!.call(rawApi, {
+        resource: 'configmaps',
+        namespace: 'slow',
+        resourceVersion,
+      });
+      const got: T.WatchEvent[] = [];
+      let reading = false;
+      stream.on('data', (res: T.WatchResponse) => {
+        got.push(...(res.events ?? []));
+        if (!reading) stream.pause();
+      });
+      const payload = 'x'.repeat(2048);
+      const n = 400; // ~800 KiB of events: past the window HTTP/2 allows unread, and past the 256 KiB buffer
+      for (let i = 0; i < n; i += 20) {
+        await Promise.all(
+          Array.from({ length: 20 }, (_, j) => c2.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `s${i + j}`, namespace: 'slow' }, data: { payload } } as T.ConfigMap)),
+        );
+      }
+      const failure = await new Promise<grpc.ServiceError>((resolve, reject) => {
+        stream.on('error', resolve);
+        stream.on('end', () => reject(new Error('the stream ended without an error')));
+        reading = true;
+        stream.resume();
+      });
+      const e = ApiError.fromGrpc(failure);
+      assert.equal(e.code, 'Unavailable');
+      assert.match(e.message, /behind.*dropped it; watch again from the last resourceVersion/);
+      assert.ok(got.length > 0 && got.length < n, `the watcher got ${got.length} of ${n} events before the drop`);
+      const revs = got.map((ev) => Number(ev.resourceVersion));
+      for (let i = 1; i < revs.length; i++) assert.ok(revs[i]! > revs[i - 1]!);
+      // Resuming from the last event received delivers exactly the rest.
+      const w = c2.watch('ConfigMap', { namespace: 'slow', resourceVersion: String(revs.at(-1)) });
+      const rest = await collect(w, n - got.length);
+      w.stop();
+      const names = [...got.map((ev) => ev.object?.configMap?.metadata?.name), ...rest.map((ev) => ev.object.metadata?.name)];
+      assert.equal(new Set(names).size, n);
+      assert.equal(names.length, n);
+    } finally {
+      rawApi.close();
+      c2.close();
+      await small.stop();
+    }
   });
 
   test('100 concurrent watchers of one resource share a single etcd watch', async () => {

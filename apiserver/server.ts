@@ -3,11 +3,15 @@
 import * as grpc from '@grpc/grpc-js';
 import type * as T from '../lib/api/generated/types.js';
 import { apiService } from '../lib/api/service.js';
-import { kindByName, unwrap, wrap, type AnyObject } from '../lib/api/kinds.js';
+import { kindByName, unwrap, wrap, type AnyObject, type KindInfo } from '../lib/api/kinds.js';
+import { encodeWatchEvent } from '../lib/api/watch-wire.js';
 import { ApiError } from '../lib/errors.js';
 import type { Logger } from '../lib/logging.js';
 import { resolveResource, type Registry } from './registry/registry.js';
 import { NodeProxy } from './node-proxy.js';
+import type { Subscription } from './storage/watch-cache.js';
+import type { DeliveredEvent } from './storage/watch-events.js';
+import { DEFAULT_SENDER_LIMITS, WatchSender, type SenderLimits } from './watch-sender.js';
 
 export const VERSION = '0.1.0';
 
@@ -34,7 +38,26 @@ function out(obj: AnyObject): T.ApiObject {
   return wrap(info, obj);
 }
 
-export function buildServer(registry: Registry, log: Logger, etcdVersion: () => Promise<string>): { server: grpc.Server; close(): void } {
+/**
+ * Each change's events are shared by every watcher they go to (watch-events
+ * EventMemo), so each is encoded once however many streams carry it.
+ */
+const encodedEvents = new WeakMap<DeliveredEvent, Buffer>();
+function encodedEvent(info: KindInfo, ev: DeliveredEvent, rev: number): Buffer {
+  let bytes = encodedEvents.get(ev);
+  if (!bytes) {
+    bytes = encodeWatchEvent({ type: ev.type, object: wrap(info, ev.obj), resourceVersion: String(rev) });
+    encodedEvents.set(ev, bytes);
+  }
+  return bytes;
+}
+
+export function buildServer(
+  registry: Registry,
+  log: Logger,
+  etcdVersion: () => Promise<string>,
+  senderLimits: SenderLimits = DEFAULT_SENDER_LIMITS,
+): { server: grpc.Server; close(): void } {
   const server = new grpc.Server({
     // Requests above this are refused by gRPC before they reach a handler.
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
@@ -81,15 +104,26 @@ export function buildServer(registry: Registry, log: Logger, etcdVersion: () => 
     })),
     Logs: (call: grpc.ServerWritableStream<T.LogsRequest, T.LogChunk>) => nodeProxy.logs(call),
     Exec: (call: grpc.ServerDuplexStream<T.ExecInput, T.ExecOutput>) => nodeProxy.exec(call),
-    Watch: (call: grpc.ServerWritableStream<T.WatchRequest, T.WatchEvent>) => {
+    Watch: (call: grpc.ServerWritableStream<T.WatchRequest, Buffer>) => {
       const r = call.request;
-      let sub: { stop(): void } | undefined;
+      let sub: Subscription | undefined;
       let closed = false;
       let bookmark: NodeJS.Timeout | undefined;
-      let lastRev = 0;
+      const sender = new WatchSender(
+        (message, done) => call.write(message, done),
+        (bytes, events) =>
+          close(
+            new ApiError(
+              'Unavailable',
+              `this watch fell ${events} events (${(bytes / 1048576).toFixed(1)} MiB) behind: it reads slower than the changes arrive, so the apiserver dropped it; watch again from the last resourceVersion received`,
+            ),
+          ),
+        senderLimits,
+      );
       const close = (err?: ApiError) => {
         if (closed) return;
         closed = true;
+        sender.close();
         sub?.stop();
         if (bookmark) clearInterval(bookmark);
         if (err) call.emit('error', err.toGrpc());
@@ -99,20 +133,18 @@ export function buildServer(registry: Registry, log: Logger, etcdVersion: () => 
       call.on('close', () => close());
       (async () => {
         const info = resolveResource(r.resource);
-        sub = await registry.watch(info.resource, r, {
-          event: (ev, rev) => {
-            if (closed) return;
-            lastRev = rev;
-            call.write({ type: ev.type, object: wrap(info, ev.obj), resourceVersion: String(rev) });
+        const s = await registry.watch(info.resource, r, {
+          event: (ev, rev, catchUp) => {
+            if (!closed) sender.push(encodedEvent(info, ev, rev), catchUp);
           },
           fail: (err) => close(err),
         });
-        if (closed) sub.stop();
+        sub = s;
+        if (closed) s.stop();
         if (r.allowBookmarks) {
-          bookmark = setInterval(async () => {
-            const cache = await registry.caches.forResource(info);
-            const rev = Math.max(cache.lastRev, lastRev);
-            if (!closed && rev > 0) call.write({ type: 'BOOKMARK', resourceVersion: String(rev) });
+          bookmark = setInterval(() => {
+            const rev = s.progress();
+            if (!closed && rev > 0) sender.push(encodeWatchEvent({ type: 'BOOKMARK', resourceVersion: String(rev) }));
           }, 10_000);
         }
       })().catch((err) => close(toApiError(err, log, 'Watch')));

@@ -89,6 +89,7 @@ export class Registry {
     return {
       namespace: info.namespaced && q.namespace ? q.namespace : undefined,
       matches: (obj) => labels.matches(obj.metadata?.labels) && fields.matches(obj),
+      matchesAll: !q.labelSelector?.trim() && !q.fieldSelector?.trim(),
     };
   }
 
@@ -107,7 +108,7 @@ export class Registry {
     if (from === undefined || from === 0) {
       // No starting point: the current state as ADDED events, then changes.
       const { items, revision } = await this.store.list(info, filter.namespace);
-      for (const s of items) if (filter.matches(s.obj)) sink.event({ type: 'ADDED', obj: s.obj }, s.rev);
+      for (const s of items) if (filter.matches(s.obj)) sink.event({ type: 'ADDED', obj: s.obj }, s.rev, true);
       from = revision;
     }
     return cache.subscribe(from, filter, sink);

@@ -57,12 +57,17 @@ export class EtcdStore {
   }
 
   decodeKv<O extends AnyObject>(info: KindInfo, kv: IKeyValue): Stored<O> {
-    const obj = decode<O>(info.message, kv.value);
     const rev = Number(kv.mod_revision);
+    return { obj: this.decodeValue<O>(info, kv.value, rev), rev };
+  }
+
+  /** A stored value as the object it holds, at resourceVersion `rev`. */
+  decodeValue<O extends AnyObject>(info: KindInfo, value: Uint8Array, rev: number): O {
+    const obj = decode<O>(info.message, value);
     obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(rev) };
     obj.apiVersion = info.apiVersion;
     obj.kind = info.kind;
-    return { obj, rev };
+    return obj;
   }
 
   async get<O extends AnyObject>(info: KindInfo, namespace: string | undefined, name: string): Promise<Stored<O>> {
