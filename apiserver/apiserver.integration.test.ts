@@ -8,7 +8,7 @@ import { apiService } from '../lib/api/service.js';
 import { startEtcd, type EtcdServer } from '../lib/testing/etcd.js';
 import { ApiClient, type WatchEvent } from '../lib/client/api-client.js';
 import { ApiError } from '../lib/errors.js';
-import { decode } from '../lib/api/schema.js';
+import { decode, encode } from '../lib/api/schema.js';
 import type { AnyObject, KindName } from '../lib/api/kinds.js';
 import type * as T from '../lib/api/generated/types.js';
 import { startApiServer, type RunningApiServer } from './index.js';
@@ -176,6 +176,38 @@ describe('CRUD', () => {
 
   test('objects in a missing namespace are refused', async () => {
     await expectCode(client.create({ ...samples.ConfigMap, metadata: { name: 'x', namespace: 'nowhere' } } as T.ConfigMap), 'NotFound');
+  });
+
+  test('a namespace is usable the moment it is created, and refuses creates the moment it is terminating', async () => {
+    // Creates check their namespace against the apiserver's own watch of namespaces, which may
+    // not have seen the latest change yet; each case below runs right after that change.
+    for (let i = 0; i < 10; i++) {
+      const name = `fresh-${i}`;
+      await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } } as T.Namespace);
+      await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'first', namespace: name } } as T.ConfigMap);
+    }
+    for (let i = 0; i < 10; i++) {
+      const name = `fresh-${i}`;
+      // a finalizer of our own keeps it Terminating after it is emptied
+      const ns = await client.get('Namespace', undefined, name);
+      await client.update({ ...ns, metadata: { ...ns.metadata, finalizers: ['example.com/hold'] } });
+      await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warm', namespace: name } } as T.ConfigMap);
+      await client.delete('Namespace', undefined, name);
+      const e = await expectCode(client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late', namespace: name } } as T.ConfigMap), 'Forbidden');
+      assert.match(e.message, /being terminated/);
+    }
+    // Marked behind the apiserver's back, straight in etcd: the index cannot have seen it before the create.
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sneaky' } } as T.Namespace);
+    await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warm', namespace: 'sneaky' } } as T.ConfigMap);
+    const stored = decode<T.Namespace>('Namespace', (await raw.get('/registry/namespaces/sneaky').buffer())!);
+    const marked = { ...stored, metadata: { ...stored.metadata, deletionTimestamp: new Date().toISOString(), finalizers: ['example.com/hold'] } };
+    await raw.put('/registry/namespaces/sneaky').value(Buffer.from(encode('Namespace', marked)));
+    await expectCode(client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late', namespace: 'sneaky' } } as T.ConfigMap), 'Forbidden');
+    await client.delete('ConfigMap', 'sneaky', 'warm');
+    for (const name of [...Array.from({ length: 10 }, (_, i) => `fresh-${i}`), 'sneaky']) {
+      const ns = await client.get('Namespace', undefined, name);
+      await client.update({ ...ns, metadata: { ...ns.metadata, finalizers: [] } }).catch(() => undefined);
+    }
   });
 
   test('delete preconditions on uid and resourceVersion', async () => {

@@ -77,6 +77,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
           });
         });
         // open watch streams never end by themselves: end them so tryShutdown can finish
+        registry.namespaces.stop();
         await registry.caches.stop();
         await drained;
         closeProxy();
@@ -87,6 +88,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     finalizer.stop();
     server?.forceShutdown();
     closeProxy();
+    registry.namespaces.stop();
     await registry.caches.stop();
     etcd.close();
     throw e;

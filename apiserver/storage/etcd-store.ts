@@ -34,10 +34,12 @@ export interface SideKeys {
   reserve?: Record<string, string>;
   /** removed */
   release?: string[];
+  /** must still be at this mod revision (the namespace a create was checked against) */
+  unchanged?: Record<string, number>;
 }
 
-/** A reservation key was taken by someone else between plan and write. */
-export class ReservationTaken extends Error {}
+/** A reservation key was taken, or an unchanged key changed, between plan and write: plan again. */
+export class SideKeysChanged extends Error {}
 
 export class EtcdStore {
   constructor(readonly etcd: Etcd3) {}
@@ -90,8 +92,8 @@ export class EtcdStore {
     const res = await this.sideTxn(this.etcd.if(key, 'Create', '==', 0), side, this.etcd.put(key).value(value));
     if (!res.succeeded) {
       const exists = (await this.etcd.get(key).exec()).kvs.length > 0;
-      if (exists || !side.reserve) throw new ApiError('AlreadyExists', `${resourceName(info)} "${md.name}" already exists`);
-      throw new ReservationTaken();
+      if (exists || (!side.reserve && !side.unchanged)) throw new ApiError('AlreadyExists', `${resourceName(info)} "${md.name}" already exists`);
+      throw new SideKeysChanged();
     }
     return this.withRev(info, obj, Number(res.header.revision));
   }
@@ -103,6 +105,7 @@ export class EtcdStore {
   ): ReturnType<ReturnType<Etcd3['if']>['commit']> {
     const reserve = Object.entries(side.reserve ?? {});
     for (const [k] of reserve) txn.and(k, 'Create', '==', 0);
+    for (const [k, rev] of Object.entries(side.unchanged ?? {})) txn.and(k, 'Mod', '==', rev);
     return txn
       .then(
         ...ops,
