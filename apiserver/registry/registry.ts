@@ -109,14 +109,16 @@ export class Registry {
   async watch(resource: string, q: ListQuery & { resourceVersion?: string }, sink: WatchSink): Promise<Subscription> {
     const info = resolveResource(resource);
     const filter = this.filterFor(info, q);
-    const cache = await this.caches.forResource(info);
     let from = parseRev(q.resourceVersion, 'resourceVersion');
+    let initial: Stored[] = [];
     if (from === undefined || from === 0) {
       // No starting point: the current state as ADDED events, then changes.
       const { items, revision } = await this.store.list(info, filter.namespace);
-      for (const s of items) if (filter.matches(s.obj)) sink.event({ type: 'ADDED', obj: s.obj }, s.rev, true);
+      initial = items;
       from = revision;
     }
+    const cache = await this.caches.forResource(info, from);
+    for (const s of initial) if (filter.matches(s.obj)) sink.event({ type: 'ADDED', obj: s.obj }, s.rev, true);
     return cache.subscribe(from, filter, sink);
   }
 

@@ -35,25 +35,32 @@ function isCompacted(err: unknown): boolean {
 
 /**
  * A change as the window keeps it: etcd's bytes, a fraction of the decoded
- * objects' size. Values are copied out of the etcd response they arrived in,
- * so the window holds no other part of that response.
+ * objects' size.
  */
 export interface WindowEntry {
   type: ChangeType;
   rev: number;
+  key: string;
   /** the stored value after the change; for DELETED the last one, when etcd still had it */
   value?: Buffer;
   /** MODIFIED: the value before the change */
   prev?: Buffer;
-  /** DELETED without a last value: the key, for the name it carries */
-  key?: string;
 }
 
-export function windowEntry(kind: 'put' | 'delete', kv: IKeyValue, prev: IKeyValue | undefined): WindowEntry {
+/** A change as etcd reported it, its bytes used in place (for a watch that keeps nothing). */
+export function changeOf(kind: 'put' | 'delete', kv: IKeyValue, prev: IKeyValue | undefined): WindowEntry {
   const rev = Number(kv.mod_revision);
-  if (kind === 'delete') return prev ? { type: 'DELETED', rev, value: Buffer.from(prev.value) } : { type: 'DELETED', rev, key: kv.key.toString() };
-  if (Number(kv.version) === 1 || !prev) return { type: 'ADDED', rev, value: Buffer.from(kv.value) };
-  return { type: 'MODIFIED', rev, value: Buffer.from(kv.value), prev: Buffer.from(prev.value) };
+  const key = kv.key.toString();
+  if (kind === 'delete') return { type: 'DELETED', rev, key, value: prev?.value };
+  if (Number(kv.version) === 1 || !prev) return { type: 'ADDED', rev, key, value: kv.value };
+  return { type: 'MODIFIED', rev, key, value: kv.value, prev: prev.value };
+}
+
+/** A copy of b in memory of its own, so a kept value holds on to nothing else (an etcd response, a shared pool slab). */
+function own(b: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(b.length);
+  b.copy(copy);
+  return copy;
 }
 
 /** A window entry as a Change whose objects are decoded on first use. */
@@ -77,7 +84,7 @@ class DecodedChange implements Change {
       if (e.value) this.decodedObj = this.store.decodeValue(this.info, e.value, e.rev);
       else {
         // etcd no longer had the last value: all that is known is the key
-        const parts = (e.key ?? '').split('/');
+        const parts = e.key.split('/');
         const name = parts.pop();
         const namespace = this.info.namespaced ? parts.pop() : undefined;
         this.decodedObj = { apiVersion: this.info.apiVersion, kind: this.info.kind, metadata: { name, namespace } } as AnyObject;
@@ -99,8 +106,10 @@ interface Subscriber {
 }
 
 export class ResourceWatchCache {
-  private window: WindowEntry[] = [];
-  /** window[0] when windowHead is 0; entries before windowHead are dropped */
+  /** entries before windowHead are evicted (cleared, and sliced off in bulk) */
+  private window: (WindowEntry | undefined)[] = [];
+  /** each key's latest entry still in the window: a later change's previous value is its value, shared, not copied */
+  private latest = new Map<string, WindowEntry>();
   private windowHead = 0;
   /** every change with rev > windowStart is in `window` */
   private windowStart = 0;
@@ -126,12 +135,15 @@ export class ResourceWatchCache {
     return this.window.length - this.windowHead;
   }
 
-  async start(): Promise<void> {
-    const rev = await this.store.currentRevision();
+  /** Starts following etcd after revision `from` (when etcd still has it), else after the current one. */
+  async start(from?: number): Promise<void> {
+    const now = await this.store.currentRevision();
+    const rev = from !== undefined && from > 0 && from < now && (await this.retained(from + 1)) ? from : now;
     this.windowStart = rev;
     this.lastRev = rev;
     this.window = [];
     this.windowHead = 0;
+    this.latest = new Map();
     const watcher = await this.etcd
       .watch()
       .prefix(resourcePrefix(this.info))
@@ -139,8 +151,8 @@ export class ResourceWatchCache {
       .startRevision(String(rev + 1))
       .create();
     this.watcher = watcher;
-    watcher.on('put', (kv, prev) => this.apply(windowEntry('put', kv, prev)));
-    watcher.on('delete', (kv, prev) => this.apply(windowEntry('delete', kv, prev)));
+    watcher.on('put', (kv, prev) => this.apply(this.keep(changeOf('put', kv, prev), prev)));
+    watcher.on('delete', (kv, prev) => this.apply(this.keep(changeOf('delete', kv, prev), prev)));
     watcher.on('error', (err) => void this.restart(err));
   }
 
@@ -176,13 +188,26 @@ export class ResourceWatchCache {
     }
   }
 
+  /** The change with its bytes owned by the window; the previous value is the key's last entry's when that is it. */
+  private keep(c: WindowEntry, prev: IKeyValue | undefined): WindowEntry {
+    const last = this.latest.get(c.key);
+    const lastValue = last && last.type !== 'DELETED' && prev && Number(prev.mod_revision) === last.rev ? last.value : undefined;
+    if (c.type === 'DELETED') return { ...c, value: lastValue ?? (c.value && own(c.value)) };
+    return { ...c, value: own(c.value!), prev: c.prev && (lastValue ?? own(c.prev)) };
+  }
+
   private apply(entry: WindowEntry): void {
     if (entry.rev <= this.lastRev) return;
     this.lastRev = entry.rev;
     this.window.push(entry);
+    if (entry.type === 'DELETED') this.latest.delete(entry.key);
+    else this.latest.set(entry.key, entry);
     if (this.windowSize > this.capacity) {
+      const evicted = this.window[this.windowHead]!;
+      this.window[this.windowHead] = undefined;
+      if (this.latest.get(evicted.key) === evicted) this.latest.delete(evicted.key);
       this.windowHead++;
-      this.windowStart = this.window[this.windowHead - 1]!.rev;
+      this.windowStart = evicted.rev;
       // drop the evicted entries in bulk, not one shift per change
       if (this.windowHead >= 1024 && this.windowHead * 2 >= this.window.length) {
         this.window = this.window.slice(this.windowHead);
@@ -218,6 +243,17 @@ export class ResourceWatchCache {
     return this.historyWatch(fromRev, filter, sink);
   }
 
+  /** Whether etcd still has revision `rev` (not compacted away). */
+  private async retained(rev: number): Promise<boolean> {
+    try {
+      await this.etcd.getAll().prefix(resourcePrefix(this.info)).revision(rev).limit(1).exec();
+      return true;
+    } catch (err) {
+      if (isCompacted(err)) return false;
+      throw err;
+    }
+  }
+
   private async historyWatch(fromRev: number, filter: WatchFilter, sink: WatchSink): Promise<Subscription> {
     const prefix = resourcePrefix(this.info, filter.namespace);
     // Ask etcd whether fromRev+1 is still retained before streaming from it.
@@ -241,8 +277,8 @@ export class ResourceWatchCache {
       const ev = eventFor(new DecodedChange(this.store, this.info, entry), filter);
       if (ev) sink.event(ev, entry.rev);
     };
-    watcher.on('put', (kv, prev) => onChange(windowEntry('put', kv, prev)));
-    watcher.on('delete', (kv, prev) => onChange(windowEntry('delete', kv, prev)));
+    watcher.on('put', (kv, prev) => onChange(changeOf('put', kv, prev)));
+    watcher.on('delete', (kv, prev) => onChange(changeOf('delete', kv, prev)));
     watcher.on('error', (err) => {
       if (stopped) return;
       stop();
@@ -273,12 +309,19 @@ export class WatchCaches {
 
   private stopped = false;
 
-  async forResource(info: KindInfo): Promise<ResourceWatchCache> {
+  /**
+   * The resource's cache, started on first use. `from`: the revision the
+   * first watcher resumes after; a new cache starts there rather than at the
+   * current revision, so that watcher (typically an informer that has just
+   * listed while writes went on) is served from the window, not from a
+   * history watch of its own.
+   */
+  async forResource(info: KindInfo, from?: number): Promise<ResourceWatchCache> {
     if (this.stopped) throw new ApiError('Unavailable', 'the apiserver is shutting down; watch again');
     let c = this.caches.get(info.resource);
     if (!c) {
       const cache = new ResourceWatchCache(this.etcd, this.store, info, this.log, this.capacity);
-      c = cache.start().then(() => cache);
+      c = cache.start(from).then(() => cache);
       this.caches.set(info.resource, c);
       c.catch(() => this.caches.delete(info.resource));
     }
