@@ -5,6 +5,9 @@ import type * as T from '../lib/api/generated/types.js';
 import { apiService } from '../lib/api/service.js';
 import { kindByName, unwrap, wrap, type AnyObject, type KindInfo } from '../lib/api/kinds.js';
 import { encodeWatchEvent } from '../lib/api/watch-wire.js';
+import { apiObjectBytes, listResponseBytes, objectBytes, watchEventBytes } from '../lib/api/wire-bytes.js';
+import { encode } from '../lib/api/schema.js';
+import { storedForm } from './storage/etcd-store.js';
 import { ApiError } from '../lib/errors.js';
 import type { Logger } from '../lib/logging.js';
 import { resolveResource, type Registry } from './registry/registry.js';
@@ -32,10 +35,22 @@ function objectOf(o: T.ApiObject | undefined): AnyObject {
   return { ...u.obj, apiVersion: u.obj.apiVersion || u.info.apiVersion, kind: u.info.kind } as AnyObject;
 }
 
-function out(obj: AnyObject): T.ApiObject {
+function kindOf(obj: AnyObject): KindInfo {
   const info = kindByName(obj.kind ?? '');
   if (!info) throw new ApiError('Internal', `stored object has unknown kind ${JSON.stringify(obj.kind)}`);
-  return wrap(info, obj);
+  return info;
+}
+
+/** The object as an ApiObject: straight from its stored bytes when it came from etcd, else encoded. */
+function out(obj: AnyObject): T.ApiObject | Buffer {
+  const info = kindOf(obj);
+  const f = storedForm(obj);
+  return f ? apiObjectBytes(info, objectBytes(info, f.stored, f.rev)) : wrap(info, obj);
+}
+
+function outBytes(info: KindInfo, obj: AnyObject): Buffer {
+  const f = storedForm(obj);
+  return apiObjectBytes(info, f ? objectBytes(info, f.stored, f.rev) : encode(info.message, obj));
 }
 
 /**
@@ -46,7 +61,10 @@ const encodedEvents = new WeakMap<DeliveredEvent, Buffer>();
 function encodedEvent(info: KindInfo, ev: DeliveredEvent, rev: number): Buffer {
   let bytes = encodedEvents.get(ev);
   if (!bytes) {
-    bytes = encodeWatchEvent({ type: ev.type, object: wrap(info, ev.obj), resourceVersion: String(rev) });
+    // From the stored bytes when the change has them: no decode, no encode.
+    const stored = ev.stored;
+    const object = stored ? apiObjectBytes(info, objectBytes(info, stored, rev)) : outBytes(info, ev.obj);
+    bytes = watchEventBytes(ev.type, object, String(rev));
     encodedEvents.set(ev, bytes);
   }
   return bytes;
@@ -75,16 +93,16 @@ export function buildServer(
   const nodeProxy = new NodeProxy(registry, log, (err, method) => toApiError(err, log, method));
 
   server.addService(apiService, {
-    Create: unary<T.CreateRequest, T.ApiObject>('Create', async (r) => out(await registry.create(objectOf(r.object), !!r.dryRun))),
-    Update: unary<T.UpdateRequest, T.ApiObject>('Update', async (r) => out(await registry.update(objectOf(r.object), !!r.dryRun))),
-    UpdateStatus: unary<T.UpdateRequest, T.ApiObject>('UpdateStatus', async (r) =>
+    Create: unary<T.CreateRequest, T.ApiObject | Buffer>('Create', async (r) => out(await registry.create(objectOf(r.object), !!r.dryRun))),
+    Update: unary<T.UpdateRequest, T.ApiObject | Buffer>('Update', async (r) => out(await registry.update(objectOf(r.object), !!r.dryRun))),
+    UpdateStatus: unary<T.UpdateRequest, T.ApiObject | Buffer>('UpdateStatus', async (r) =>
       out(await registry.updateStatus(objectOf(r.object), !!r.dryRun)),
     ),
-    Get: unary<T.GetRequest, T.ApiObject>('Get', async (r) => out(await registry.get(r.resource ?? '', r.namespace, r.name ?? ''))),
-    List: unary<T.ListRequest, T.ListResponse>('List', async (r) => {
+    Get: unary<T.GetRequest, T.ApiObject | Buffer>('Get', async (r) => out(await registry.get(r.resource ?? '', r.namespace, r.name ?? ''))),
+    List: unary<T.ListRequest, Buffer>('List', async (r) => {
       const info = resolveResource(r.resource);
       const res = await registry.list(info.resource, r);
-      return { resourceVersion: res.resourceVersion, items: res.items.map((o) => wrap(info, o)) };
+      return listResponseBytes(res.resourceVersion, res.items.map((o) => outBytes(info, o)));
     }),
     Delete: unary<T.DeleteRequest, T.DeleteResponse>('Delete', async (r) => {
       const res = await registry.delete(r.resource ?? '', r.namespace, r.name ?? '', {
@@ -94,9 +112,9 @@ export function buildServer(
         propagationPolicy: r.propagationPolicy || undefined,
         dryRun: !!r.dryRun,
       });
-      return { object: out(res.object), deleted: res.deleted };
+      return { object: wrap(kindOf(res.object), res.object), deleted: res.deleted };
     }),
-    Bind: unary<T.BindRequest, T.ApiObject>('Bind', async (r) => out(await registry.bind(r.namespace, r.name ?? '', r.nodeName ?? '', r.uid || undefined))),
+    Bind: unary<T.BindRequest, T.ApiObject | Buffer>('Bind', async (r) => out(await registry.bind(r.namespace, r.name ?? '', r.nodeName ?? '', r.uid || undefined))),
     Version: unary<T.VersionRequest, T.VersionInfo>('Version', async () => ({
       version: VERSION,
       platform: `${process.platform}/${process.arch}`,

@@ -13,6 +13,20 @@ export interface Stored<O = AnyObject> {
   rev: number;
 }
 
+/**
+ * The stored bytes and revision of every object this store read or wrote,
+ * so a response can be built from those bytes (lib/api/wire-bytes) rather
+ * than by encoding the object again. They are what etcd holds at that
+ * revision, which is what such an object stands for.
+ */
+const storedForms = new WeakMap<object, { stored: Uint8Array; rev: number }>();
+
+/** The bytes `obj` was read from or written as, when this store handed it out and it still carries that resourceVersion. */
+export function storedForm(obj: AnyObject): { stored: Uint8Array; rev: number } | undefined {
+  const f = storedForms.get(obj);
+  return f && obj.metadata?.resourceVersion === String(f.rev) ? f : undefined;
+}
+
 /** Objects larger than this are refused: etcd's own request limit is 1.5 MiB. */
 export const MAX_OBJECT_BYTES = 1024 * 1024;
 
@@ -69,6 +83,7 @@ export class EtcdStore {
     obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(rev) };
     obj.apiVersion = info.apiVersion;
     obj.kind = info.kind;
+    storedForms.set(obj, { stored: value, rev });
     return obj;
   }
 
@@ -95,7 +110,7 @@ export class EtcdStore {
       if (exists || (!side.reserve && !side.unchanged)) throw new ApiError('AlreadyExists', `${resourceName(info)} "${md.name}" already exists`);
       throw new SideKeysChanged();
     }
-    return this.withRev(info, obj, Number(res.header.revision));
+    return this.withRev(info, obj, value, Number(res.header.revision));
   }
 
   private sideTxn(
@@ -125,7 +140,7 @@ export class EtcdStore {
     const value = this.encodeObject(info, obj);
     const res = await this.sideTxn(this.etcd.if(key, 'Mod', '==', expectedRev), side, this.etcd.put(key).value(value));
     if (!res.succeeded) return undefined;
-    return this.withRev(info, obj, Number(res.header.revision));
+    return this.withRev(info, obj, value, Number(res.header.revision));
   }
 
   /** Deletes the key only if its mod revision is still expectedRev. Returns the deletion revision. */
@@ -161,7 +176,9 @@ export class EtcdStore {
     return Number(res.header.revision);
   }
 
-  private withRev<O extends AnyObject>(info: KindInfo, obj: O, rev: number): O {
-    return { ...obj, apiVersion: info.apiVersion, kind: info.kind, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
+  private withRev<O extends AnyObject>(info: KindInfo, obj: O, stored: Uint8Array, rev: number): O {
+    const written = { ...obj, apiVersion: info.apiVersion, kind: info.kind, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
+    storedForms.set(written, { stored, rev });
+    return written;
   }
 }

@@ -9,7 +9,7 @@ import type { AnyObject, KindInfo } from '../../lib/api/kinds.js';
 import { ApiError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logging.js';
 import type { EtcdStore } from './etcd-store.js';
-import { resourcePrefix } from './keys.js';
+import { REGISTRY_PREFIX, resourcePrefix } from './keys.js';
 import { eventFor, type Change, type ChangeType, type DeliveredEvent, type EventMemo, type WatchFilter } from './watch-events.js';
 
 export interface Subscription {
@@ -77,6 +77,19 @@ class DecodedChange implements Change {
   }
   get rev(): number {
     return this.entry.rev;
+  }
+  get namespace(): string | undefined {
+    if (!this.info.namespaced) return undefined;
+    // /registry/<resource>/<namespace>/<name>
+    const key = this.entry.key;
+    const start = key.indexOf('/', REGISTRY_PREFIX.length) + 1;
+    return key.slice(start, key.indexOf('/', start));
+  }
+  get objBytes(): Uint8Array | undefined {
+    return this.entry.value;
+  }
+  get prevBytes(): Uint8Array | undefined {
+    return this.entry.prev;
   }
   get obj(): AnyObject {
     if (!this.decodedObj) {
