@@ -3,10 +3,12 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3 } from 'etcd3';
+import * as grpc from '@grpc/grpc-js';
+import { apiService } from '../lib/api/service.js';
 import { startEtcd, type EtcdServer } from '../lib/testing/etcd.js';
 import { ApiClient, type WatchEvent } from '../lib/client/api-client.js';
 import { ApiError } from '../lib/errors.js';
-import { decode } from '../lib/api/schema.js';
+import { decode, encode } from '../lib/api/schema.js';
 import type { AnyObject, KindName } from '../lib/api/kinds.js';
 import type * as T from '../lib/api/generated/types.js';
 import { startApiServer, type RunningApiServer } from './index.js';
@@ -176,6 +178,38 @@ describe('CRUD', () => {
     await expectCode(client.create({ ...samples.ConfigMap, metadata: { name: 'x', namespace: 'nowhere' } } as T.ConfigMap), 'NotFound');
   });
 
+  test('a namespace is usable the moment it is created, and refuses creates the moment it is terminating', async () => {
+    // Creates check their namespace against the apiserver's own watch of namespaces, which may
+    // not have seen the latest change yet; each case below runs right after that change.
+    for (let i = 0; i < 10; i++) {
+      const name = `fresh-${i}`;
+      await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } } as T.Namespace);
+      await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'first', namespace: name } } as T.ConfigMap);
+    }
+    for (let i = 0; i < 10; i++) {
+      const name = `fresh-${i}`;
+      // a finalizer of our own keeps it Terminating after it is emptied
+      const ns = await client.get('Namespace', undefined, name);
+      await client.update({ ...ns, metadata: { ...ns.metadata, finalizers: ['example.com/hold'] } });
+      await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warm', namespace: name } } as T.ConfigMap);
+      await client.delete('Namespace', undefined, name);
+      const e = await expectCode(client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late', namespace: name } } as T.ConfigMap), 'Forbidden');
+      assert.match(e.message, /being terminated/);
+    }
+    // Marked behind the apiserver's back, straight in etcd: the index cannot have seen it before the create.
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sneaky' } } as T.Namespace);
+    await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'warm', namespace: 'sneaky' } } as T.ConfigMap);
+    const stored = decode<T.Namespace>('Namespace', (await raw.get('/registry/namespaces/sneaky').buffer())!);
+    const marked = { ...stored, metadata: { ...stored.metadata, deletionTimestamp: new Date().toISOString(), finalizers: ['example.com/hold'] } };
+    await raw.put('/registry/namespaces/sneaky').value(Buffer.from(encode('Namespace', marked)));
+    await expectCode(client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late', namespace: 'sneaky' } } as T.ConfigMap), 'Forbidden');
+    await client.delete('ConfigMap', 'sneaky', 'warm');
+    for (const name of [...Array.from({ length: 10 }, (_, i) => `fresh-${i}`), 'sneaky']) {
+      const ns = await client.get('Namespace', undefined, name);
+      await client.update({ ...ns, metadata: { ...ns.metadata, finalizers: [] } }).catch(() => undefined);
+    }
+  });
+
   test('delete preconditions on uid and resourceVersion', async () => {
     const cm = await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pre' } } as T.ConfigMap);
     await expectCode(client.delete('ConfigMap', 'default', 'pre', { preconditions: { uid: 'other' } }), 'Conflict');
@@ -306,6 +340,28 @@ describe('concurrency and watch', () => {
     assert.ok(revs[0]! > Number(start.resourceVersion));
   });
 
+  test('a watch with a selector, replayed from the window, sees objects enter and leave it', async () => {
+    const start = await client.list('ConfigMap', { namespace: 'default' });
+    const cm = (tier: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mover', labels: { tier } } }) as T.ConfigMap;
+    let cur = await client.create(cm('a'));
+    cur = await client.update({ ...cur, metadata: { ...cur.metadata, labels: { tier: 'b' } } });
+    cur = await client.update({ ...cur, data: { x: '1' } }); // outside the selector: nothing
+    cur = await client.update({ ...cur, metadata: { ...cur.metadata, labels: { tier: 'a' } } });
+    cur = await client.update({ ...cur, data: { x: '2' } });
+    await client.delete('ConfigMap', 'default', 'mover');
+    // every change above is in the window now; the replay decides each from the stored bytes
+    const w = client.watch('ConfigMap', { namespace: 'default', labelSelector: 'tier=a', resourceVersion: start.resourceVersion });
+    const got = await collect(w, 5);
+    w.stop();
+    assert.deepEqual(
+      got.map((e) => [e.type, e.object.metadata?.labels?.tier, e.object.data?.x]),
+      [['ADDED', 'a', undefined], ['DELETED', 'a', undefined], ['ADDED', 'a', '1'], ['MODIFIED', 'a', '2'], ['DELETED', 'a', '2']],
+    );
+    const revs = got.map((e) => Number(e.resourceVersion));
+    assert.deepEqual(revs, got.map((e) => Number(e.object.metadata?.resourceVersion)));
+    for (let i = 1; i < revs.length; i++) assert.ok(revs[i]! > revs[i - 1]!);
+  });
+
   test('a watch resumes from a revision older than the watch cache window (history from etcd)', async () => {
     // a fresh apiserver's cache starts now; resuming from before its start must still work
     const before = await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hist' }, data: { v: '0' } } as T.ConfigMap);
@@ -339,6 +395,93 @@ describe('concurrency and watch', () => {
       })(),
       (e: unknown) => e instanceof ApiError && e.code === 'TooOld' && /too old/.test(e.message),
     );
+  });
+
+  test('a busy watch delivers a burst of changes exactly once, in order', async () => {
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'burst' } } as T.Namespace);
+    const { resourceVersion } = await client.list('ConfigMap', { namespace: 'burst' });
+    const all = client.watch('ConfigMap', { namespace: 'burst', resourceVersion });
+    // a second watcher with a selector sees only its share of the same changes
+    const odd = client.watch('ConfigMap', { namespace: 'burst', labelSelector: 'parity=odd', resourceVersion });
+    const n = 400;
+    const gotAll = collect(all, 2 * n);
+    const gotOdd = collect(odd, n);
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, wk) => {
+        for (let i = wk; i < n; i += 8) {
+          const c = await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `b${i}`, namespace: 'burst', labels: { parity: i % 2 ? 'odd' : 'even' } } } as T.ConfigMap);
+          await client.update({ ...c, data: { i: String(i) } });
+        }
+      }),
+    );
+    const evs = await gotAll;
+    const oddEvs = await gotOdd;
+    all.stop();
+    odd.stop();
+    const revs = evs.map((e) => Number(e.resourceVersion));
+    for (let i = 1; i < revs.length; i++) assert.ok(revs[i]! > revs[i - 1]!, `revisions increase at ${i}`);
+    for (let i = 0; i < n; i++) {
+      const mine = evs.filter((e) => e.object.metadata?.name === `b${i}`).map((e) => e.type);
+      assert.deepEqual(mine, ['ADDED', 'MODIFIED'], `b${i}`);
+    }
+    const key = (e: WatchEvent<T.ConfigMap>) => `${e.type} ${e.object.metadata?.name} ${e.resourceVersion}`;
+    assert.deepEqual(oddEvs.map(key), evs.filter((e) => Number(e.object.metadata?.name?.slice(1)) % 2 === 1).map(key));
+  });
+
+  test('a watcher that stops reading is dropped with a reason once its backlog passes the limit; it resumes from its last event', async () => {
+    // A separate apiserver with a small per-watch buffer, so a few hundred changes overflow it.
+    const small = await startApiServer({ etcdServers: [etcd.endpoint], listen: '127.0.0.1:0', log: createLogger('apiserver', 'error'), watchBufferBytes: 256 * 1024 });
+    const c2 = new ApiClient(small.address);
+    const Ctor = grpc.makeGenericClientConstructor(apiService, 'Api');
+    const rawApi = new Ctor(small.address, grpc.credentials.createInsecure());
+    try {
+      await c2.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'slow' } } as T.Namespace);
+      const { resourceVersion } = await c2.list('ConfigMap', { namespace: 'slow' });
+      // The raw stream stops reading after its first message, until the end: HTTP/2 flow control
+      // then stalls the server's writes. (A grpc-js stream never read at all would instead
+      // buffer everything in the client; ApiClient.watch always reads, and pauses when far behind.)
+      const stream = (rawApi as unknown as Record<string, (req: unknown) => grpc.ClientReadableStream<T.WatchResponse>>).Watch!.call(rawApi, {
+        resource: 'configmaps',
+        namespace: 'slow',
+        resourceVersion,
+      });
+      const got: T.WatchEvent[] = [];
+      let reading = false;
+      stream.on('data', (res: T.WatchResponse) => {
+        got.push(...(res.events ?? []));
+        if (!reading) stream.pause();
+      });
+      const payload = 'x'.repeat(2048);
+      const n = 400; // ~800 KiB of events: past the window HTTP/2 allows unread, and past the 256 KiB buffer
+      for (let i = 0; i < n; i += 20) {
+        await Promise.all(
+          Array.from({ length: 20 }, (_, j) => c2.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `s${i + j}`, namespace: 'slow' }, data: { payload } } as T.ConfigMap)),
+        );
+      }
+      const failure = await new Promise<grpc.ServiceError>((resolve, reject) => {
+        stream.on('error', resolve);
+        stream.on('end', () => reject(new Error('the stream ended without an error')));
+        reading = true;
+        stream.resume();
+      });
+      const e = ApiError.fromGrpc(failure);
+      assert.equal(e.code, 'Unavailable');
+      assert.match(e.message, /behind.*dropped it; watch again from the last resourceVersion/);
+      assert.ok(got.length > 0 && got.length < n, `the watcher got ${got.length} of ${n} events before the drop`);
+      const revs = got.map((ev) => Number(ev.resourceVersion));
+      for (let i = 1; i < revs.length; i++) assert.ok(revs[i]! > revs[i - 1]!);
+      // Resuming from the last event received delivers exactly the rest.
+      const w = c2.watch('ConfigMap', { namespace: 'slow', resourceVersion: String(revs.at(-1)) });
+      const rest = await collect(w, n - got.length);
+      w.stop();
+      const names = [...got.map((ev) => ev.object?.configMap?.metadata?.name), ...rest.map((ev) => ev.object.metadata?.name)];
+      assert.equal(new Set(names).size, n);
+      assert.equal(names.length, n);
+    } finally {
+      rawApi.close();
+      c2.close();
+      await small.stop();
+    }
   });
 
   test('100 concurrent watchers of one resource share a single etcd watch', async () => {

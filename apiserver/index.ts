@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../lib/logging.js';
 import { Registry, INITIAL_NAMESPACES } from './registry/registry.js';
 import { NamespaceFinalizer } from './registry/namespace-finalizer.js';
 import { buildServer } from './server.js';
+import { DEFAULT_SENDER_LIMITS } from './watch-sender.js';
 import { DEFAULT_SERVICE_RANGES, parseCidr, type ServiceRanges } from './registry/service-alloc.js';
 
 export { Registry } from './registry/registry.js';
@@ -19,6 +20,8 @@ export interface ApiServerOptions {
   watchWindow?: number;
   /** where Service cluster IPs and node ports come from */
   serviceRanges?: ServiceRanges;
+  /** encoded events one watch stream may have waiting before it is dropped as too slow */
+  watchBufferBytes?: number;
 }
 
 export interface RunningApiServer {
@@ -42,7 +45,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   try {
     await registry.ensureNamespaces(INITIAL_NAMESPACES);
     await finalizer.start();
-    const built = buildServer(registry, log, async () => (await etcd.maintenance.status()).version);
+    const built = buildServer(registry, log, async () => (await etcd.maintenance.status()).version, {
+      ...DEFAULT_SENDER_LIMITS,
+      ...(opts.watchBufferBytes ? { maxPendingBytes: opts.watchBufferBytes } : {}),
+    });
     server = built.server;
     closeProxy = built.close;
     const listen = opts.listen ?? '127.0.0.1:6443';
@@ -71,6 +77,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
           });
         });
         // open watch streams never end by themselves: end them so tryShutdown can finish
+        registry.namespaces.stop();
         await registry.caches.stop();
         await drained;
         closeProxy();
@@ -81,6 +88,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     finalizer.stop();
     server?.forceShutdown();
     closeProxy();
+    registry.namespaces.stop();
     await registry.caches.stop();
     etcd.close();
     throw e;

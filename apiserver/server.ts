@@ -3,11 +3,18 @@
 import * as grpc from '@grpc/grpc-js';
 import type * as T from '../lib/api/generated/types.js';
 import { apiService } from '../lib/api/service.js';
-import { kindByName, unwrap, wrap, type AnyObject } from '../lib/api/kinds.js';
+import { kindByName, unwrap, wrap, type AnyObject, type KindInfo } from '../lib/api/kinds.js';
+import { encodeWatchEvent } from '../lib/api/watch-wire.js';
+import { apiObjectBytes, listResponseBytes, objectBytes, watchEventBytes } from '../lib/api/wire-bytes.js';
+import { encode } from '../lib/api/schema.js';
+import { storedForm } from './storage/etcd-store.js';
 import { ApiError } from '../lib/errors.js';
 import type { Logger } from '../lib/logging.js';
 import { resolveResource, type Registry } from './registry/registry.js';
 import { NodeProxy } from './node-proxy.js';
+import type { Subscription } from './storage/watch-cache.js';
+import type { DeliveredEvent } from './storage/watch-events.js';
+import { DEFAULT_SENDER_LIMITS, WatchSender, type SenderLimits } from './watch-sender.js';
 
 export const VERSION = '0.1.0';
 
@@ -28,13 +35,47 @@ function objectOf(o: T.ApiObject | undefined): AnyObject {
   return { ...u.obj, apiVersion: u.obj.apiVersion || u.info.apiVersion, kind: u.info.kind } as AnyObject;
 }
 
-function out(obj: AnyObject): T.ApiObject {
+function kindOf(obj: AnyObject): KindInfo {
   const info = kindByName(obj.kind ?? '');
   if (!info) throw new ApiError('Internal', `stored object has unknown kind ${JSON.stringify(obj.kind)}`);
-  return wrap(info, obj);
+  return info;
 }
 
-export function buildServer(registry: Registry, log: Logger, etcdVersion: () => Promise<string>): { server: grpc.Server; close(): void } {
+/** The object as an ApiObject: straight from its stored bytes when it came from etcd, else encoded. */
+function out(obj: AnyObject): T.ApiObject | Buffer {
+  const info = kindOf(obj);
+  const f = storedForm(obj);
+  return f ? apiObjectBytes(info, objectBytes(info, f.stored, f.rev)) : wrap(info, obj);
+}
+
+function outBytes(info: KindInfo, obj: AnyObject): Buffer {
+  const f = storedForm(obj);
+  return apiObjectBytes(info, f ? objectBytes(info, f.stored, f.rev) : encode(info.message, obj));
+}
+
+/**
+ * Each change's events are shared by every watcher they go to (watch-events
+ * EventMemo), so each is encoded once however many streams carry it.
+ */
+const encodedEvents = new WeakMap<DeliveredEvent, Buffer>();
+function encodedEvent(info: KindInfo, ev: DeliveredEvent, rev: number): Buffer {
+  let bytes = encodedEvents.get(ev);
+  if (!bytes) {
+    // From the stored bytes when the change has them: no decode, no encode.
+    const stored = ev.stored;
+    const object = stored ? apiObjectBytes(info, objectBytes(info, stored, rev)) : outBytes(info, ev.obj);
+    bytes = watchEventBytes(ev.type, object, String(rev));
+    encodedEvents.set(ev, bytes);
+  }
+  return bytes;
+}
+
+export function buildServer(
+  registry: Registry,
+  log: Logger,
+  etcdVersion: () => Promise<string>,
+  senderLimits: SenderLimits = DEFAULT_SENDER_LIMITS,
+): { server: grpc.Server; close(): void } {
   const server = new grpc.Server({
     // Requests above this are refused by gRPC before they reach a handler.
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
@@ -52,16 +93,16 @@ export function buildServer(registry: Registry, log: Logger, etcdVersion: () => 
   const nodeProxy = new NodeProxy(registry, log, (err, method) => toApiError(err, log, method));
 
   server.addService(apiService, {
-    Create: unary<T.CreateRequest, T.ApiObject>('Create', async (r) => out(await registry.create(objectOf(r.object), !!r.dryRun))),
-    Update: unary<T.UpdateRequest, T.ApiObject>('Update', async (r) => out(await registry.update(objectOf(r.object), !!r.dryRun))),
-    UpdateStatus: unary<T.UpdateRequest, T.ApiObject>('UpdateStatus', async (r) =>
+    Create: unary<T.CreateRequest, T.ApiObject | Buffer>('Create', async (r) => out(await registry.create(objectOf(r.object), !!r.dryRun))),
+    Update: unary<T.UpdateRequest, T.ApiObject | Buffer>('Update', async (r) => out(await registry.update(objectOf(r.object), !!r.dryRun))),
+    UpdateStatus: unary<T.UpdateRequest, T.ApiObject | Buffer>('UpdateStatus', async (r) =>
       out(await registry.updateStatus(objectOf(r.object), !!r.dryRun)),
     ),
-    Get: unary<T.GetRequest, T.ApiObject>('Get', async (r) => out(await registry.get(r.resource ?? '', r.namespace, r.name ?? ''))),
-    List: unary<T.ListRequest, T.ListResponse>('List', async (r) => {
+    Get: unary<T.GetRequest, T.ApiObject | Buffer>('Get', async (r) => out(await registry.get(r.resource ?? '', r.namespace, r.name ?? ''))),
+    List: unary<T.ListRequest, Buffer>('List', async (r) => {
       const info = resolveResource(r.resource);
       const res = await registry.list(info.resource, r);
-      return { resourceVersion: res.resourceVersion, items: res.items.map((o) => wrap(info, o)) };
+      return listResponseBytes(res.resourceVersion, res.items.map((o) => outBytes(info, o)));
     }),
     Delete: unary<T.DeleteRequest, T.DeleteResponse>('Delete', async (r) => {
       const res = await registry.delete(r.resource ?? '', r.namespace, r.name ?? '', {
@@ -71,9 +112,9 @@ export function buildServer(registry: Registry, log: Logger, etcdVersion: () => 
         propagationPolicy: r.propagationPolicy || undefined,
         dryRun: !!r.dryRun,
       });
-      return { object: out(res.object), deleted: res.deleted };
+      return { object: wrap(kindOf(res.object), res.object), deleted: res.deleted };
     }),
-    Bind: unary<T.BindRequest, T.ApiObject>('Bind', async (r) => out(await registry.bind(r.namespace, r.name ?? '', r.nodeName ?? '', r.uid || undefined))),
+    Bind: unary<T.BindRequest, T.ApiObject | Buffer>('Bind', async (r) => out(await registry.bind(r.namespace, r.name ?? '', r.nodeName ?? '', r.uid || undefined))),
     Version: unary<T.VersionRequest, T.VersionInfo>('Version', async () => ({
       version: VERSION,
       platform: `${process.platform}/${process.arch}`,
@@ -81,15 +122,26 @@ export function buildServer(registry: Registry, log: Logger, etcdVersion: () => 
     })),
     Logs: (call: grpc.ServerWritableStream<T.LogsRequest, T.LogChunk>) => nodeProxy.logs(call),
     Exec: (call: grpc.ServerDuplexStream<T.ExecInput, T.ExecOutput>) => nodeProxy.exec(call),
-    Watch: (call: grpc.ServerWritableStream<T.WatchRequest, T.WatchEvent>) => {
+    Watch: (call: grpc.ServerWritableStream<T.WatchRequest, Buffer>) => {
       const r = call.request;
-      let sub: { stop(): void } | undefined;
+      let sub: Subscription | undefined;
       let closed = false;
       let bookmark: NodeJS.Timeout | undefined;
-      let lastRev = 0;
+      const sender = new WatchSender(
+        (message, done) => call.write(message, done),
+        (bytes, events) =>
+          close(
+            new ApiError(
+              'Unavailable',
+              `this watch fell ${events} events (${(bytes / 1048576).toFixed(1)} MiB) behind: it reads slower than the changes arrive, so the apiserver dropped it; watch again from the last resourceVersion received`,
+            ),
+          ),
+        senderLimits,
+      );
       const close = (err?: ApiError) => {
         if (closed) return;
         closed = true;
+        sender.close();
         sub?.stop();
         if (bookmark) clearInterval(bookmark);
         if (err) call.emit('error', err.toGrpc());
@@ -99,20 +151,18 @@ export function buildServer(registry: Registry, log: Logger, etcdVersion: () => 
       call.on('close', () => close());
       (async () => {
         const info = resolveResource(r.resource);
-        sub = await registry.watch(info.resource, r, {
-          event: (ev, rev) => {
-            if (closed) return;
-            lastRev = rev;
-            call.write({ type: ev.type, object: wrap(info, ev.obj), resourceVersion: String(rev) });
+        const s = await registry.watch(info.resource, r, {
+          event: (ev, rev, catchUp) => {
+            if (!closed) sender.push(encodedEvent(info, ev, rev), catchUp);
           },
           fail: (err) => close(err),
         });
-        if (closed) sub.stop();
+        sub = s;
+        if (closed) s.stop();
         if (r.allowBookmarks) {
-          bookmark = setInterval(async () => {
-            const cache = await registry.caches.forResource(info);
-            const rev = Math.max(cache.lastRev, lastRev);
-            if (!closed && rev > 0) call.write({ type: 'BOOKMARK', resourceVersion: String(rev) });
+          bookmark = setInterval(() => {
+            const rev = s.progress();
+            if (!closed && rev > 0) sender.push(encodeWatchEvent({ type: 'BOOKMARK', resourceVersion: String(rev) }));
           }, 10_000);
         }
       })().catch((err) => close(toApiError(err, log, 'Watch')));

@@ -8,7 +8,9 @@ import { semanticEqual } from '../../lib/api/equality.js';
 import { parseSelector } from '../../lib/labels.js';
 import { parseFieldSelector } from '../../lib/fields.js';
 import type { Logger } from '../../lib/logging.js';
-import { EtcdStore, notFound, resourceName, ReservationTaken, type SideKeys } from '../storage/etcd-store.js';
+import { EtcdStore, notFound, resourceName, SideKeysChanged, type SideKeys, type Stored } from '../storage/etcd-store.js';
+import { objectKey } from '../storage/keys.js';
+import { NamespaceIndex } from './namespace-index.js';
 import { DEFAULT_SERVICE_RANGES, planAllocation, readTaken, reservationKeys, type ServiceRanges } from './service-alloc.js';
 import { WatchCaches, type Subscription, type WatchSink } from '../storage/watch-cache.js';
 import type { WatchFilter } from '../storage/watch-events.js';
@@ -74,7 +76,11 @@ export class Registry {
   ) {
     this.store = new EtcdStore(etcd);
     this.caches = new WatchCaches(etcd, this.store, log, watchWindow);
+    this.namespaces = new NamespaceIndex(this.store, this.caches, log);
   }
+
+  /** Namespaces as this apiserver's watch saw them: what creates check first. */
+  readonly namespaces: NamespaceIndex;
 
   // ---- reads ----
 
@@ -89,6 +95,7 @@ export class Registry {
     return {
       namespace: info.namespaced && q.namespace ? q.namespace : undefined,
       matches: (obj) => labels.matches(obj.metadata?.labels) && fields.matches(obj),
+      matchesAll: !q.labelSelector?.trim() && !q.fieldSelector?.trim(),
     };
   }
 
@@ -102,33 +109,45 @@ export class Registry {
   async watch(resource: string, q: ListQuery & { resourceVersion?: string }, sink: WatchSink): Promise<Subscription> {
     const info = resolveResource(resource);
     const filter = this.filterFor(info, q);
-    const cache = await this.caches.forResource(info);
     let from = parseRev(q.resourceVersion, 'resourceVersion');
+    let initial: Stored[] = [];
     if (from === undefined || from === 0) {
       // No starting point: the current state as ADDED events, then changes.
       const { items, revision } = await this.store.list(info, filter.namespace);
-      for (const s of items) if (filter.matches(s.obj)) sink.event({ type: 'ADDED', obj: s.obj }, s.rev);
+      initial = items;
       from = revision;
     }
+    const cache = await this.caches.forResource(info, from);
+    for (const s of initial) if (filter.matches(s.obj)) sink.event({ type: 'ADDED', obj: s.obj }, s.rev, true);
     return cache.subscribe(from, filter, sink);
   }
 
   // ---- writes ----
 
-  private async checkNamespaceAccepts(info: KindInfo, namespace: string | undefined): Promise<void> {
-    if (!info.namespaced) return;
-    let ns: Namespace;
+  /**
+   * The namespace's key and the revision at which it accepted new objects;
+   * the create's transaction requires it unchanged. Served from the
+   * namespace index when it knows an accepting namespace, else read from etcd.
+   */
+  private async namespaceAccepting(info: KindInfo, namespace: string | undefined, live: boolean): Promise<Record<string, number> | undefined> {
+    if (!info.namespaced) return undefined;
+    const nsInfo = kindInfo('Namespace');
+    const key = objectKey(nsInfo, undefined, namespace!);
+    const seen = live ? undefined : this.namespaces.get(namespace!);
+    if (seen && !seen.terminating) return { [key]: seen.rev };
+    let ns: Stored<Namespace>;
     try {
-      ns = (await this.store.get<Namespace>(kindInfo('Namespace'), undefined, namespace!)).obj;
+      ns = await this.store.get<Namespace>(nsInfo, undefined, namespace!);
     } catch (e) {
       if (e instanceof ApiError && e.code === 'NotFound') {
         throw new ApiError('NotFound', `namespaces "${namespace}" not found; create it first (tug create namespace ${namespace})`);
       }
       throw e;
     }
-    if (ns.metadata?.deletionTimestamp) {
+    if (ns.obj.metadata?.deletionTimestamp) {
       throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`);
     }
+    return { [key]: ns.rev };
   }
 
   private infoOf(obj: AnyObject | undefined): KindInfo {
@@ -158,17 +177,19 @@ export class Registry {
     const obj = prepareForCreate(info, input, this.clock);
     applyDefaults(obj, info);
     this.check(info, obj);
-    await this.checkNamespaceAccepts(info, obj.metadata!.namespace);
+    let namespace = await this.namespaceAccepting(info, obj.metadata!.namespace, false);
     for (let attempt = 0; ; attempt++) {
       const { obj: ready, side } = await this.allocate(info, obj, undefined);
       if (dryRun) return ready;
       try {
-        const created = await this.store.create(info, ready, side);
+        const created = await this.store.create(info, ready, { ...side, unchanged: namespace });
         this.log.debug({ resource: info.resource, ns: obj.metadata?.namespace, name: obj.metadata?.name }, 'created');
         return created;
       } catch (e) {
-        // another Service took the IP or port between our read and write: choose again
-        if (!(e instanceof ReservationTaken) || attempt > 20) throw e;
+        // Another Service took the IP or port between our read and write, or
+        // the namespace changed since it was checked: check and choose again.
+        if (!(e instanceof SideKeysChanged) || attempt > 20) throw e;
+        namespace = await this.namespaceAccepting(info, obj.metadata!.namespace, true);
       }
     }
   }

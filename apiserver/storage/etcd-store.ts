@@ -13,6 +13,20 @@ export interface Stored<O = AnyObject> {
   rev: number;
 }
 
+/**
+ * The stored bytes and revision of every object this store read or wrote,
+ * so a response can be built from those bytes (lib/api/wire-bytes) rather
+ * than by encoding the object again. They are what etcd holds at that
+ * revision, which is what such an object stands for.
+ */
+const storedForms = new WeakMap<object, { stored: Uint8Array; rev: number }>();
+
+/** The bytes `obj` was read from or written as, when this store handed it out and it still carries that resourceVersion. */
+export function storedForm(obj: AnyObject): { stored: Uint8Array; rev: number } | undefined {
+  const f = storedForms.get(obj);
+  return f && obj.metadata?.resourceVersion === String(f.rev) ? f : undefined;
+}
+
 /** Objects larger than this are refused: etcd's own request limit is 1.5 MiB. */
 export const MAX_OBJECT_BYTES = 1024 * 1024;
 
@@ -34,10 +48,12 @@ export interface SideKeys {
   reserve?: Record<string, string>;
   /** removed */
   release?: string[];
+  /** must still be at this mod revision (the namespace a create was checked against) */
+  unchanged?: Record<string, number>;
 }
 
-/** A reservation key was taken by someone else between plan and write. */
-export class ReservationTaken extends Error {}
+/** A reservation key was taken, or an unchanged key changed, between plan and write: plan again. */
+export class SideKeysChanged extends Error {}
 
 export class EtcdStore {
   constructor(readonly etcd: Etcd3) {}
@@ -57,12 +73,18 @@ export class EtcdStore {
   }
 
   decodeKv<O extends AnyObject>(info: KindInfo, kv: IKeyValue): Stored<O> {
-    const obj = decode<O>(info.message, kv.value);
     const rev = Number(kv.mod_revision);
+    return { obj: this.decodeValue<O>(info, kv.value, rev), rev };
+  }
+
+  /** A stored value as the object it holds, at resourceVersion `rev`. */
+  decodeValue<O extends AnyObject>(info: KindInfo, value: Uint8Array, rev: number): O {
+    const obj = decode<O>(info.message, value);
     obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(rev) };
     obj.apiVersion = info.apiVersion;
     obj.kind = info.kind;
-    return { obj, rev };
+    storedForms.set(obj, { stored: value, rev });
+    return obj;
   }
 
   async get<O extends AnyObject>(info: KindInfo, namespace: string | undefined, name: string): Promise<Stored<O>> {
@@ -85,10 +107,10 @@ export class EtcdStore {
     const res = await this.sideTxn(this.etcd.if(key, 'Create', '==', 0), side, this.etcd.put(key).value(value));
     if (!res.succeeded) {
       const exists = (await this.etcd.get(key).exec()).kvs.length > 0;
-      if (exists || !side.reserve) throw new ApiError('AlreadyExists', `${resourceName(info)} "${md.name}" already exists`);
-      throw new ReservationTaken();
+      if (exists || (!side.reserve && !side.unchanged)) throw new ApiError('AlreadyExists', `${resourceName(info)} "${md.name}" already exists`);
+      throw new SideKeysChanged();
     }
-    return this.withRev(info, obj, Number(res.header.revision));
+    return this.withRev(info, obj, value, Number(res.header.revision));
   }
 
   private sideTxn(
@@ -98,6 +120,7 @@ export class EtcdStore {
   ): ReturnType<ReturnType<Etcd3['if']>['commit']> {
     const reserve = Object.entries(side.reserve ?? {});
     for (const [k] of reserve) txn.and(k, 'Create', '==', 0);
+    for (const [k, rev] of Object.entries(side.unchanged ?? {})) txn.and(k, 'Mod', '==', rev);
     return txn
       .then(
         ...ops,
@@ -117,7 +140,7 @@ export class EtcdStore {
     const value = this.encodeObject(info, obj);
     const res = await this.sideTxn(this.etcd.if(key, 'Mod', '==', expectedRev), side, this.etcd.put(key).value(value));
     if (!res.succeeded) return undefined;
-    return this.withRev(info, obj, Number(res.header.revision));
+    return this.withRev(info, obj, value, Number(res.header.revision));
   }
 
   /** Deletes the key only if its mod revision is still expectedRev. Returns the deletion revision. */
@@ -153,7 +176,9 @@ export class EtcdStore {
     return Number(res.header.revision);
   }
 
-  private withRev<O extends AnyObject>(info: KindInfo, obj: O, rev: number): O {
-    return { ...obj, apiVersion: info.apiVersion, kind: info.kind, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
+  private withRev<O extends AnyObject>(info: KindInfo, obj: O, stored: Uint8Array, rev: number): O {
+    const written = { ...obj, apiVersion: info.apiVersion, kind: info.kind, metadata: { ...obj.metadata, resourceVersion: String(rev) } };
+    storedForms.set(written, { stored, rev });
+    return written;
   }
 }

@@ -20,7 +20,8 @@ function build(name: string): ServiceDefinition {
       responseStream: !!m.responseStream,
       requestSerialize: (v: unknown) => Buffer.from(encode(req, v as object)),
       requestDeserialize: (b: Buffer) => decode(req, b),
-      responseSerialize: (v: unknown) => Buffer.from(encode(res, v as object)),
+      // A Buffer is a message encoded already (watch responses share their events' bytes).
+      responseSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : Buffer.from(encode(res, v as object))),
       responseDeserialize: (b: Buffer) => decode(res, b),
       originalName: m.name,
     };

@@ -89,6 +89,35 @@ function writeOut(w: Writable | undefined, chunk: Uint8Array | undefined): Promi
   });
 }
 
+/** Events a watch holds for its consumer before it stops reading the stream, and where it reads again. */
+const WATCH_QUEUE_HIGH = 50_000;
+const WATCH_QUEUE_LOW = 10_000;
+
+/** FIFO whose shift() stays O(1) however long it grows (a busy watch delivers thousands at once). */
+class EventQueue<E> {
+  private items: (E | undefined)[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(e: E): void {
+    this.items.push(e);
+  }
+  shift(): E | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const e = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return e;
+  }
+}
+
 type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => grpc.ClientUnaryCall;
 
 const ClientCtor = grpc.makeGenericClientConstructor(apiService, 'Api');
@@ -316,7 +345,7 @@ export class ApiClient {
    * the stream fails.
    */
   watch<K extends KindName>(kind: K, opts: WatchOptions = {}): Watch<KindTypes[K]> {
-    const stream = (this.client as unknown as Record<string, (req: unknown) => grpc.ClientReadableStream<T.WatchEvent>>)
+    const stream = (this.client as unknown as Record<string, (req: unknown) => grpc.ClientReadableStream<T.WatchResponse>>)
       .Watch!.call(this.client, {
         resource: kindInfo(kind).resource,
         namespace: opts.namespace ?? '',
@@ -325,23 +354,32 @@ export class ApiClient {
         resourceVersion: opts.resourceVersion ?? '',
         allowBookmarks: !!opts.allowBookmarks,
       });
-    const queue: WatchEvent<KindTypes[K]>[] = [];
+    const queue = new EventQueue<WatchEvent<KindTypes[K]>>();
     let failure: ApiError | undefined;
     let ended = false;
     let stopped = false;
+    let paused = false;
     let wake: (() => void) | undefined;
     const notify = () => {
       const w = wake;
       wake = undefined;
       w?.();
     };
-    stream.on('data', (ev: T.WatchEvent) => {
-      const u = unwrap(ev.object);
-      queue.push({
-        type: ev.type as WatchEventType,
-        object: u?.obj as KindTypes[K],
-        resourceVersion: ev.resourceVersion || u?.obj.metadata?.resourceVersion || '',
-      });
+    stream.on('data', (res: T.WatchResponse) => {
+      for (const ev of res.events ?? []) {
+        const u = unwrap(ev.object);
+        queue.push({
+          type: ev.type as WatchEventType,
+          object: u?.obj as KindTypes[K],
+          resourceVersion: ev.resourceVersion || u?.obj.metadata?.resourceVersion || '',
+        });
+      }
+      // A consumer this far behind stops reading the stream: HTTP/2 flow
+      // control then holds the server back, which drops the watch if it stays behind.
+      if (!paused && queue.length >= WATCH_QUEUE_HIGH) {
+        paused = true;
+        stream.pause();
+      }
       notify();
     });
     stream.on('error', (err: grpc.ServiceError) => {
@@ -364,7 +402,12 @@ export class ApiClient {
         try {
           for (;;) {
             if (queue.length) {
-              yield queue.shift()!;
+              const ev = queue.shift()!;
+              if (paused && queue.length <= WATCH_QUEUE_LOW) {
+                paused = false;
+                stream.resume();
+              }
+              yield ev;
               continue;
             }
             if (stopped) return;
