@@ -37,7 +37,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const log = opts.log ?? createLogger('apiserver');
   const serviceRanges = opts.serviceRanges ?? DEFAULT_SERVICE_RANGES;
   parseCidr(serviceRanges.clusterIPRange); // fail at start, not at the first Service
-  const etcd = new Etcd3({ hosts: opts.etcdServers, dialTimeout: 5000 });
+  const etcd = new Etcd3({
+    hosts: opts.etcdServers,
+    dialTimeout: 5000,
+    // channelz (gRPC's introspection, unused here) would track every call
+    grpcOptions: { 'grpc.enable_channelz': 0 },
+  });
   const registry = new Registry(etcd, log, undefined, opts.watchWindow, serviceRanges);
   const finalizer = new NamespaceFinalizer(registry, log);
   let server: grpc.Server | undefined;
