@@ -1,7 +1,7 @@
 // The scheduler's view of one node: the Node object, the pods bound or
 // assumed on it, and running sums of what they take, kept incrementally so a
 // decision costs O(plugins) per node, not O(pods).
-import type { Node, Pod } from '../lib/api/generated/types.js';
+import type { Node, Pod, Taint } from '../lib/api/generated/types.js';
 import {
   ANY_IP,
   nodeAllocatable,
@@ -86,9 +86,28 @@ export class HostPortSet {
   }
 }
 
+/** Whether the node's agent reports Ready=True. */
+export function nodeIsReady(node: Node | undefined): boolean {
+  return node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+}
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_TAINTS: readonly Taint[] = Object.freeze([]);
+
 export class NodeInfo {
   /** undefined while pods are known to be bound to a node the informer has not shown (or no longer shows) */
   node: Node | undefined;
+  // What the filters and scores ask of the Node on every attempt, read once
+  // when the Node changes rather than once per pod × node.
+  /** Ready=True */
+  ready = false;
+  /** spec.unschedulable (cordoned) */
+  unschedulable = false;
+  labels: Readonly<Record<string, string>> = NO_LABELS;
+  /** taints with effect NoSchedule or NoExecute, in the node's order */
+  hardTaints: readonly Taint[] = NO_TAINTS;
+  /** taints with effect PreferNoSchedule, in the node's order */
+  preferNoScheduleTaints: readonly Taint[] = NO_TAINTS;
   allocatable: Allocatable = { milliCpu: 0, memory: 0, pods: 0 };
   /** sum of the requests of every pod here; pods = how many */
   readonly requested = { milliCpu: 0, memory: 0, pods: 0 };
@@ -111,6 +130,12 @@ export class NodeInfo {
 
   setNode(node: Node): void {
     this.node = node;
+    this.ready = nodeIsReady(node);
+    this.unschedulable = !!node.spec?.unschedulable;
+    this.labels = node.metadata?.labels ?? NO_LABELS;
+    const taints = node.spec?.taints ?? [];
+    this.hardTaints = taints.length ? taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute') : NO_TAINTS;
+    this.preferNoScheduleTaints = taints.length ? taints.filter((t) => t.effect === 'PreferNoSchedule') : NO_TAINTS;
     try {
       this.allocatable = nodeAllocatable(node);
       this.allocatableError = undefined;
@@ -124,6 +149,11 @@ export class NodeInfo {
 
   clearNode(): void {
     this.node = undefined;
+    this.ready = false;
+    this.unschedulable = false;
+    this.labels = NO_LABELS;
+    this.hardTaints = NO_TAINTS;
+    this.preferNoScheduleTaints = NO_TAINTS;
     this.allocatable = { milliCpu: 0, memory: 0, pods: 0 };
   }
 
