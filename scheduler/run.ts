@@ -8,6 +8,7 @@ import type { CoreOptions } from './core.js';
 import { EventRecorder } from '../lib/events.js';
 import { RecorderEventSink } from './events.js';
 import { Scheduler } from './scheduler.js';
+import { trimNode, trimPod } from './trim.js';
 
 export interface StartSchedulerOptions extends CoreOptions {
   /** host:port of the apiserver; or pass a client */
@@ -27,12 +28,12 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Runni
   if (!opts.client && !opts.server) throw new Error('startScheduler needs server (host:port) or client');
   const client = opts.client ?? new ApiClient(opts.server!);
   const log = opts.log ?? createLogger('scheduler');
-  const events = new RecorderEventSink(new EventRecorder(client, { component: opts.schedulerName ?? 'default-scheduler', log }));
+  const events = new RecorderEventSink(new EventRecorder(client, { component: opts.schedulerName ?? 'default-scheduler', log }), { log });
   const scheduler = new Scheduler({
     ...opts,
     client,
-    nodes: new Informer<Node>(client, 'Node', {}, { log }),
-    pods: new Informer<Pod>(client, 'Pod', {}, { log }),
+    nodes: new Informer<Node>(client, 'Node', {}, { log, transform: trimNode }),
+    pods: new Informer<Pod>(client, 'Pod', {}, { log, transform: trimPod }),
     events,
     log,
   });

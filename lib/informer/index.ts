@@ -1,4 +1,4 @@
-export { Informer, waitForCacheSync, type InformerSettings, type InformerState, type AddHandler, type UpdateHandler, type DeleteHandler } from './informer.js';
+export { Informer, waitForCacheSync, type InformerSettings, type InformerState, type AddHandler, type UpdateHandler, type DeleteHandler, type TransformFunc } from './informer.js';
 export { InformerFactory } from './factory.js';
 export { objectKey, splitKey } from './key.js';
 export { IndexedStore, NAMESPACE_INDEX, diffForReplace, type IndexFunc, type ReplaceDiff } from './store.js';
