@@ -2,8 +2,8 @@
 // tug-controller-manager: node dist/controllers/main.js --server HOST:PORT
 //   [--node-monitor-grace-period 40s] [--pod-eviction-timeout 5m]
 //   [--controllers deployment,replicaset,garbagecollector,nodelifecycle]
-// First: keeps V8's young generation small (see the module).
-import '../lib/young-generation.js';
+// First: keeps V8's heap close to what the process uses (see the module).
+import '../lib/compact-heap.js';
 import { Command } from 'commander';
 import { ApiClient } from '../lib/client/api-client.js';
 import { createLogger } from '../lib/logging.js';

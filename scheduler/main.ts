@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // tug-scheduler: node dist/scheduler/main.js --server HOST:PORT
 //   [--scheduler-name default-scheduler] [--score least-allocated|most-allocated]
-// First: keeps V8's young generation small (see the module).
-import '../lib/young-generation.js';
+// First: keeps V8's heap close to what the process uses (see the module).
+import '../lib/compact-heap.js';
 import { Command, Option } from 'commander';
 import { createLogger } from '../lib/logging.js';
 import { DEFAULT_SCHEDULER_NAME } from './plugins/index.js';
