@@ -73,6 +73,7 @@ export interface NodeScore {
  */
 export interface ScorePlugin extends Plugin {
   score(state: CycleState, pod: PodInfo, node: NodeInfo): number;
+  /** scores is only lent for the call: the framework reuses it. */
   normalizeScore?(state: CycleState, pod: PodInfo, scores: NodeScore[]): void;
   /**
    * Runs once per attempt before the plugin scores the feasible nodes:
@@ -209,8 +210,12 @@ export class Framework {
         }
         continue;
       }
-      const scores: NodeScore[] = new Array(n);
-      for (let i = 0; i < n; i++) scores[i] = { name: nodes[i]!.name, score: plugin.score(state, pod, nodes[i]!) };
+      const scores = this.scratchScores(n);
+      for (let i = 0; i < n; i++) {
+        const s = scores[i]!;
+        s.name = nodes[i]!.name;
+        s.score = plugin.score(state, pod, nodes[i]!);
+      }
       plugin.normalizeScore(state, pod, scores);
       for (let i = 0; i < n; i++) {
         const s = scores[i]!.score;
@@ -219,6 +224,18 @@ export class Framework {
       }
     }
     return total;
+  }
+
+  // normalizeScore gets the same array every time, resized to the node count:
+  // a fresh one per plugin per attempt was a good share of the garbage.
+  // Plugins must not keep it past the call.
+  private readonly scores: NodeScore[] = [];
+
+  private scratchScores(n: number): NodeScore[] {
+    const a = this.scores;
+    if (a.length > n) a.length = n;
+    while (a.length < n) a.push({ name: '', score: 0 });
+    return a;
   }
 }
 
