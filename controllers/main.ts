@@ -5,6 +5,8 @@
 //   [--controllers deployment,replicaset,garbagecollector,nodelifecycle,nodeipam]
 //   [--leader-elect[=false]] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s]
 //   [--leader-elect-retry-period 2s] [--leader-elect-resource-name tug-controller-manager]
+// First: keeps V8's heap close to what the process uses (see the module).
+import '../lib/compact-heap.js';
 import { Command } from 'commander';
 import { ApiClient } from '../lib/client/api-client.js';
 import { createLogger } from '../lib/logging.js';

@@ -4,7 +4,7 @@
 // so a burst never overcommits; a failed bind forgets it again, and an
 // assumption the informer never confirms expires.
 import type { Node, Pod } from '../lib/api/generated/types.js';
-import { NodeInfo, podInfoFor, podKey, type PodInfo } from './node-info.js';
+import { NodeInfo, OwnerCounts, podInfoFor, podKey, type PodInfo } from './node-info.js';
 
 export interface CacheOptions {
   now?: () => number;
@@ -44,6 +44,7 @@ function boundPodInfo(pod: Pod): PodInfo {
 export class SchedulerCache {
   private readonly infos = new Map<string, NodeInfo>();
   private readonly pods = new Map<string, PodState>();
+  private readonly owners = new OwnerCounts();
   private sorted: NodeInfo[] | undefined;
   private readonly now: () => number;
   private readonly ttlMs: number;
@@ -59,7 +60,7 @@ export class SchedulerCache {
     const name = node.metadata?.name ?? '';
     let info = this.infos.get(name);
     if (!info) {
-      info = new NodeInfo(name);
+      info = new NodeInfo(name, undefined, this.owners);
       this.infos.set(name, info);
     }
     if (!info.node) this.sorted = undefined;
@@ -98,7 +99,7 @@ export class SchedulerCache {
   private place(nodeName: string, info: PodInfo): NodeInfo {
     let node = this.infos.get(nodeName);
     if (!node) {
-      node = new NodeInfo(nodeName);
+      node = new NodeInfo(nodeName, undefined, this.owners);
       this.infos.set(nodeName, node);
     }
     node.addPod(info);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CycleState, defaultNormalizeScore, Framework, unschedulable, type FilterPlugin, type NodeScore, type ScorePlugin } from './framework.js';
+import { CycleState, defaultNormalizeScore, Framework, SKIP, unschedulable, type FilterPlugin, type NodeScore, type ScorePlugin } from './framework.js';
 import { NodeInfo, podInfoFor } from './node-info.js';
 import { syntheticNode, syntheticPod } from './simulate.js';
 
@@ -60,4 +60,33 @@ test('defaultNormalizeScore scales to the maximum, optionally reversed', () => {
   const r: NodeScore[] = [{ name: 'a', score: 3 }, { name: 'b', score: 6 }, { name: 'c', score: 0 }];
   defaultNormalizeScore(r, true);
   assert.deepEqual(r.map((x) => x.score), [50, 0, 100]);
+});
+
+test('a PreFilter SKIP leaves that plugin\'s filter out of the attempt; a PreScore SKIP its score', () => {
+  const calls: string[] = [];
+  const skipping = {
+    name: 'skipping',
+    preFilter: () => SKIP,
+    filter: () => {
+      calls.push('filter');
+      return unschedulable('never');
+    },
+    preScore: () => SKIP,
+    score: () => {
+      calls.push('score');
+      return 100;
+    },
+  };
+  const counting: ScorePlugin = { name: 'counting', score: (_s, _p, n) => (n.name === 'a' ? 10 : 20) };
+  const fw = new Framework({ schedulerName: 's', plugins: [skipping, counting] });
+  const state = new CycleState();
+  assert.equal(fw.runPreFilter(state, pod).code, 'Success');
+  assert.equal(fw.runFilter(state, pod, nodes[0]!).code, 'Success');
+  assert.deepEqual(fw.runScore(state, pod, nodes), [
+    { name: 'a', score: 10 },
+    { name: 'b', score: 20 },
+  ]);
+  assert.deepEqual(calls, []);
+  // Without PreFilter (a fresh state) every filter runs.
+  assert.equal(fw.runFilter(new CycleState(), pod, nodes[0]!).code, 'Unschedulable');
 });

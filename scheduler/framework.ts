@@ -5,7 +5,12 @@ import type { NodeInfo, PodInfo } from './node-info.js';
 
 export const MAX_NODE_SCORE = 100;
 
-export type StatusCode = 'Success' | 'Unschedulable' | 'Error';
+/**
+ * Skip, from a PreFilter or PreScore, says this plugin has nothing to say
+ * about this pod (no node selector, no owner, ...): its Filter or Score is
+ * not run in this attempt, which is most of the per-node work saved.
+ */
+export type StatusCode = 'Success' | 'Unschedulable' | 'Error' | 'Skip';
 
 export interface Status {
   code: StatusCode;
@@ -16,12 +21,21 @@ export interface Status {
 }
 
 export const SUCCESS: Status = Object.freeze({ code: 'Success', reasons: [] }) as Status;
+export const SKIP: Status = Object.freeze({ code: 'Skip', reasons: [] }) as Status;
 export const unschedulable = (...reasons: string[]): Status => ({ code: 'Unschedulable', reasons });
+/**
+ * A rejection shared by every node that gets it, so a full cluster does not
+ * cost a fresh object per node per attempt. Frozen: nobody may add to it.
+ */
+export const sharedUnschedulable = (plugin: string, ...reasons: string[]): Status =>
+  Object.freeze({ code: 'Unschedulable', reasons: Object.freeze(reasons) as string[], plugin }) as Status;
 export const isSuccess = (s: Status | undefined): boolean => !s || s.code === 'Success';
 
 /** Per-pod scratch space shared by the plugins within one scheduling attempt. */
 export class CycleState {
   private readonly data = new Map<string, unknown>();
+  /** the filters still to run after PreFilter skips (undefined: all of them) */
+  filters: FilterPlugin[] | undefined;
   read<T>(key: string): T | undefined {
     return this.data.get(key) as T | undefined;
   }
@@ -34,7 +48,10 @@ export interface Plugin {
   readonly name: string;
 }
 
-/** Runs once per pod before any node is looked at: precompute, or reject the pod outright. */
+/**
+ * Runs once per pod before any node is looked at: precompute, reject the pod
+ * outright, or answer SKIP when this plugin's Filter would pass every node.
+ */
 export interface PreFilterPlugin extends Plugin {
   preFilter(state: CycleState, pod: PodInfo): Status | undefined;
 }
@@ -56,7 +73,15 @@ export interface NodeScore {
  */
 export interface ScorePlugin extends Plugin {
   score(state: CycleState, pod: PodInfo, node: NodeInfo): number;
+  /** scores is only lent for the call: the framework reuses it. */
   normalizeScore?(state: CycleState, pod: PodInfo, scores: NodeScore[]): void;
+  /**
+   * Runs once per attempt before the plugin scores the feasible nodes:
+   * precompute, or answer SKIP when its normalised score would be the same on
+   * every one of them. Adding the same number to every node changes neither
+   * the order nor the ties, so skipping changes no decision.
+   */
+  preScore?(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): Status | undefined;
 }
 
 export const isPreFilter = (p: Plugin): p is PreFilterPlugin => typeof (p as PreFilterPlugin).preFilter === 'function';
@@ -102,6 +127,8 @@ export class Framework {
       names.add(p.name);
     }
     this.preFilters = profile.plugins.filter(isPreFilter);
+    // runPreFilter records skips as bits of a 32-bit number.
+    if (this.preFilters.length > 31) throw new Error(`profile ${profile.schedulerName} has more than 31 PreFilter plugins`);
     this.filters = profile.plugins.filter(isFilter);
     this.scorers = profile.plugins
       .filter(isScore)
@@ -117,17 +144,36 @@ export class Framework {
     };
   }
 
+  /** SUCCESS or the first rejection. Plugins that answer SKIP have their Filter left out of this attempt (state.filters). */
   runPreFilter(state: CycleState, pod: PodInfo): Status {
-    for (const p of this.preFilters) {
+    // Bit i set: preFilters[i] answered SKIP. Few plugins, so few combinations.
+    let skipped = 0;
+    for (let i = 0; i < this.preFilters.length; i++) {
+      const p = this.preFilters[i]!;
       const s = p.preFilter(state, pod);
-      if (s && s.code !== 'Success') return s.plugin ? s : { ...s, plugin: p.name };
+      if (!s || s.code === 'Success') continue;
+      if (s.code === 'Skip') skipped |= 1 << i;
+      else return s.plugin ? s : { ...s, plugin: p.name };
     }
+    state.filters = skipped ? this.filtersWithout(skipped) : this.filters;
     return SUCCESS;
+  }
+
+  private readonly filtersBySkipped = new Map<number, FilterPlugin[]>();
+
+  private filtersWithout(skipped: number): FilterPlugin[] {
+    let list = this.filtersBySkipped.get(skipped);
+    if (!list) {
+      const skip = new Set<Plugin>(this.preFilters.filter((_, i) => skipped & (1 << i)));
+      list = this.filters.filter((f) => !skip.has(f));
+      this.filtersBySkipped.set(skipped, list);
+    }
+    return list;
   }
 
   /** The first rejection, or SUCCESS. Hot: runs for every pod × node. */
   runFilter(state: CycleState, pod: PodInfo, node: NodeInfo): Status {
-    const filters = this.filters;
+    const filters = state.filters ?? this.filters;
     for (let i = 0; i < filters.length; i++) {
       const p = filters[i]!;
       const s = p.filter(state, pod, node);
@@ -142,19 +188,57 @@ export class Framework {
 
   /** Weighted sum of every score plugin's normalised score, per node, in the order given. */
   runScore(state: CycleState, pod: PodInfo, nodes: NodeInfo[]): NodeScore[] {
-    const total: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
-    const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
+    const totals = this.runScoreTotals(state, pod, nodes);
+    return nodes.map((n, i) => ({ name: n.name, score: totals[i]! }));
+  }
+
+  /**
+   * PreScore, then Score, per plugin: the weighted total of each node (same
+   * index as nodes). Hot: runs for every pod × feasible node, so plugins
+   * without normalizeScore add straight into the totals.
+   */
+  runScoreTotals(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): Float64Array {
+    const n = nodes.length;
+    const total = new Float64Array(n);
     for (const { plugin, weight } of this.scorers) {
-      for (let i = 0; i < nodes.length; i++) scores[i]!.score = plugin.score(state, pod, nodes[i]!);
-      plugin.normalizeScore?.(state, pod, scores);
-      for (let i = 0; i < scores.length; i++) {
-        const s = scores[i]!.score;
-        if (!(s >= 0 && s <= MAX_NODE_SCORE)) {
-          throw new Error(`score plugin ${plugin.name} gave node ${scores[i]!.name} score ${s}, outside 0..${MAX_NODE_SCORE}`);
+      if (plugin.preScore?.(state, pod, nodes)?.code === 'Skip') continue;
+      if (!plugin.normalizeScore) {
+        for (let i = 0; i < n; i++) {
+          const s = plugin.score(state, pod, nodes[i]!);
+          if (!(s >= 0 && s <= MAX_NODE_SCORE)) throw outOfRange(plugin, nodes[i]!.name, s);
+          total[i]! += s * weight;
         }
-        total[i]!.score += s * weight;
+        continue;
+      }
+      const scores = this.scratchScores(n);
+      for (let i = 0; i < n; i++) {
+        const s = scores[i]!;
+        s.name = nodes[i]!.name;
+        s.score = plugin.score(state, pod, nodes[i]!);
+      }
+      plugin.normalizeScore(state, pod, scores);
+      for (let i = 0; i < n; i++) {
+        const s = scores[i]!.score;
+        if (!(s >= 0 && s <= MAX_NODE_SCORE)) throw outOfRange(plugin, scores[i]!.name, s);
+        total[i]! += s * weight;
       }
     }
     return total;
   }
+
+  // normalizeScore gets the same array every time, resized to the node count:
+  // a fresh one per plugin per attempt was a good share of the garbage.
+  // Plugins must not keep it past the call.
+  private readonly scores: NodeScore[] = [];
+
+  private scratchScores(n: number): NodeScore[] {
+    const a = this.scores;
+    if (a.length > n) a.length = n;
+    while (a.length < n) a.push({ name: '', score: 0 });
+    return a;
+  }
+}
+
+function outOfRange(plugin: Plugin, node: string, s: number): Error {
+  return new Error(`score plugin ${plugin.name} gave node ${node} score ${s}, outside 0..${MAX_NODE_SCORE}`);
 }

@@ -1,7 +1,7 @@
 // tug-scheduler's public surface.
-export { Framework, CycleState, defaultNormalizeScore, MAX_NODE_SCORE, SUCCESS, unschedulable } from './framework.js';
+export { Framework, CycleState, defaultNormalizeScore, MAX_NODE_SCORE, SUCCESS, SKIP, unschedulable, sharedUnschedulable } from './framework.js';
 export type { Plugin, PreFilterPlugin, FilterPlugin, ScorePlugin, NodeScore, Profile, Status, StatusCode } from './framework.js';
-export { NodeInfo, HostPortSet, podInfoFor, podKey, controllerOwnerKey, type PodInfo } from './node-info.js';
+export { NodeInfo, HostPortSet, OwnerCounts, nodeIsReady, podInfoFor, podKey, controllerOwnerKey, type PodInfo } from './node-info.js';
 export { podRequests, podNonZeroRequests, nodeAllocatable, podHostPorts, type Resources, type Allocatable, type HostPort } from './resources.js';
 export * from './plugins/index.js';
 export { SchedulingAlgorithm, fitErrorMessage, numFeasibleNodesToFind, type ScheduleResult, type AlgorithmOptions } from './schedule-one.js';

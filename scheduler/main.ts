@@ -3,6 +3,8 @@
 //   [--scheduler-name default-scheduler] [--score least-allocated|most-allocated]
 //   [--leader-elect[=false]] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s]
 //   [--leader-elect-retry-period 2s] [--leader-elect-resource-name tug-scheduler]
+// First: keeps V8's heap close to what the process uses (see the module).
+import '../lib/compact-heap.js';
 import { Command, Option } from 'commander';
 import { ApiClient } from '../lib/client/api-client.js';
 import { addLeaderElectionFlags, leaderElectionFromFlags, runElected, SCHEDULER_LEASE_NAME, type LeaderElectionConfig, type LeaderElectionFlags } from '../lib/leaderelection/index.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HostPortSet, NodeInfo, podInfoFor } from './node-info.js';
+import { HostPortSet, NodeInfo, OwnerCounts, podInfoFor } from './node-info.js';
 import { syntheticNode, syntheticPod } from './simulate.js';
 
 test('NodeInfo keeps running sums as pods come and go', () => {
@@ -48,4 +48,18 @@ test('host ports conflict on the same protocol and port when addresses overlap',
   assert.equal(s.conflicts({ ip: '127.0.0.1', protocol: 'TCP', port: 80 }), true, 'one of two identical claims remains');
   s.remove({ ip: '127.0.0.1', protocol: 'TCP', port: 80 });
   assert.equal(s.conflicts({ ip: '127.0.0.1', protocol: 'TCP', port: 80 }), false);
+});
+
+test('NodeInfos sharing owner counts keep each node\'s own count', () => {
+  const owners = new OwnerCounts();
+  const a = new NodeInfo('a', syntheticNode('a', '4', '8Gi'), owners);
+  const b = new NodeInfo('b', syntheticNode('b', '4', '8Gi'), owners);
+  a.addPod(podInfoFor(syntheticPod('w1', '1m', '1Mi', { owner: 'rs' })));
+  a.addPod(podInfoFor(syntheticPod('w2', '1m', '1Mi', { owner: 'rs' })));
+  b.addPod(podInfoFor(syntheticPod('w3', '1m', '1Mi', { owner: 'rs' })));
+  assert.deepEqual([a.ownerCount('uid-rs'), b.ownerCount('uid-rs')], [2, 1]);
+  a.removePod('default/w1');
+  a.removePod('default/w2');
+  assert.deepEqual([a.ownerCount('uid-rs'), b.ownerCount('uid-rs')], [0, 1]);
+  assert.equal(owners.count('uid-rs', a), 0);
 });

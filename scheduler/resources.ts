@@ -31,9 +31,28 @@ export function containerRequests(c: Container): Resources {
   const req = c.resources?.requests ?? {};
   const lim = c.resources?.limits ?? {};
   return {
-    milliCpu: cpuToMillis(req['cpu'] ?? lim['cpu']),
-    memory: memoryToBytes(req['memory'] ?? lim['memory']),
+    milliCpu: memoized(cpuMemo, cpuToMillis, req['cpu'] ?? lim['cpu']),
+    memory: memoized(memoryMemo, memoryToBytes, req['memory'] ?? lim['memory']),
   };
+}
+
+// Exact quantity parsing goes through BigInt and is the dearest part of
+// reading a pod, yet a cluster's pods use a handful of distinct request
+// strings. Only successful parses are kept, so a malformed one still throws
+// every time; the bound keeps hostile variety from growing the maps.
+const MEMO_LIMIT = 4096;
+const cpuMemo = new Map<string, number>();
+const memoryMemo = new Map<string, number>();
+
+function memoized(memo: Map<string, number>, parse: (q: string | undefined) => number, q: string | undefined): number {
+  if (q === undefined) return parse(q);
+  let v = memo.get(q);
+  if (v === undefined) {
+    v = parse(q);
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    memo.set(q, v);
+  }
+  return v;
 }
 
 function nonZero(r: Resources): Resources {

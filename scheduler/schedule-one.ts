@@ -95,24 +95,55 @@ export class SchedulingAlgorithm {
 
     const want = numFeasibleNodesToFind(nodes.length, this.opts.percentageOfNodesToScore);
     const feasible: NodeInfo[] = [];
-    const statuses = new Map<string, Status>();
-    const start = this.nextStartNodeIndex % nodes.length;
+    // Rejections are kept as two parallel arrays and only turned into a map
+    // when no node fits: in a busy cluster most attempts reject some nodes
+    // and still place the pod.
+    const rejected: NodeInfo[] = [];
+    const rejections: Status[] = [];
+    const total = nodes.length;
+    let index = this.nextStartNodeIndex % total;
     let processed = 0;
-    for (; processed < nodes.length && feasible.length < want; processed++) {
-      const node = nodes[(start + processed) % nodes.length]!;
+    for (; processed < total && feasible.length < want; processed++) {
+      const node = nodes[index]!;
+      if (++index === total) index = 0;
       const s = this.framework.runFilter(state, pi, node);
       if (s.code === 'Success') feasible.push(node);
-      else statuses.set(node.name, s);
+      else {
+        rejected.push(node);
+        rejections.push(s);
+      }
     }
-    this.nextStartNodeIndex = (start + processed) % nodes.length;
+    this.nextStartNodeIndex = index;
 
     if (feasible.length === 0) {
-      return { kind: 'unschedulable', message: fitErrorMessage(nodes.length, statuses.values()), nodeStatuses: statuses };
+      const statuses = new Map<string, Status>();
+      for (let i = 0; i < rejected.length; i++) statuses.set(rejected[i]!.name, rejections[i]!);
+      return { kind: 'unschedulable', message: fitErrorMessage(total, statuses.values()), nodeStatuses: statuses };
     }
     const result = { feasibleNodes: feasible.length, evaluatedNodes: processed };
     if (feasible.length === 1) return { kind: 'scheduled', nodeName: feasible[0]!.name, ...result };
-    const scores = this.framework.runScore(state, pi, feasible);
-    return { kind: 'scheduled', nodeName: this.selectHost(scores), ...result };
+    const totals = this.framework.runScoreTotals(state, pi, feasible);
+    return { kind: 'scheduled', nodeName: this.pickBest(feasible, totals), ...result };
+  }
+
+  /** selectHost over parallel arrays, without building NodeScore objects. */
+  private pickBest(nodes: readonly NodeInfo[], totals: Float64Array): string {
+    let best = -Infinity;
+    let first = 0;
+    let ties = 0;
+    for (let i = 0; i < totals.length; i++) {
+      const s = totals[i]!;
+      if (s > best) {
+        best = s;
+        first = i;
+        ties = 1;
+      } else if (s === best) ties++;
+    }
+    if (ties === 1) return nodes[first]!.name;
+    const top: string[] = [];
+    for (let i = first; i < totals.length; i++) if (totals[i] === best) top.push(nodes[i]!.name);
+    top.sort();
+    return top[this.tieCounter++ % top.length]!;
   }
 
   /** The highest total; among equals, the next in name order after the last tie's pick. */

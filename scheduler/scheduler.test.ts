@@ -42,15 +42,24 @@ class FakeSource<O extends { metadata?: { name?: string; namespace?: string } }>
   }
 }
 
-function harness(opts: { failBinds?: number } = {}) {
+function harness(opts: { failBinds?: number; maxBindsInFlight?: number; holdBinds?: Promise<void> } = {}) {
   const nodes = new FakeSource<Node>(false);
   const pods = new FakeSource<Pod>(true);
   const binds: string[] = [];
   const statuses: Pod[] = [];
   const events: { type: EventType; reason: string; message: string; pod: string }[] = [];
   let failBinds = opts.failBinds ?? 0;
+  let bindsActive = 0;
+  const bindStats = { maxActive: 0 };
   const client: SchedulerClient = {
     async bind(ns, name, nodeName) {
+      bindsActive++;
+      bindStats.maxActive = Math.max(bindStats.maxActive, bindsActive);
+      try {
+        await opts.holdBinds;
+      } finally {
+        bindsActive--;
+      }
       if (failBinds > 0) {
         failBinds--;
         throw new ApiError('Unavailable', 'apiserver hiccup');
@@ -79,8 +88,9 @@ function harness(opts: { failBinds?: number } = {}) {
     log: createLogger('scheduler-test', 'silent'),
     tickMs: 10,
     queue: { initialBackoffMs: 10, maxBackoffMs: 20 },
+    maxBindsInFlight: opts.maxBindsInFlight,
   });
-  return { nodes, pods, binds, statuses, events, sched };
+  return { nodes, pods, binds, statuses, events, sched, bindStats };
 }
 
 async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
@@ -184,6 +194,25 @@ test('a burst never overcommits: every bind fits allocatable', async () => {
     assert.equal(perNode('a'), 4);
     assert.equal(perNode('b'), 8);
   } finally {
+    await h.sched.stop();
+  }
+});
+
+test('binds wait for a slot while decisions go on: at most maxBindsInFlight at once, every pod bound', async () => {
+  let release!: () => void;
+  const hold = new Promise<void>((r) => (release = r));
+  const h = harness({ maxBindsInFlight: 3, holdBinds: hold });
+  h.nodes.put(syntheticNode('n1', '8', '8Gi'));
+  for (let i = 0; i < 10; i++) h.pods.put(syntheticPod(`p${i}`, '100m', '64Mi'));
+  await h.sched.start();
+  try {
+    await until('every pod decided', () => h.sched.core.cache.assumedCount === 10);
+    assert.equal(h.bindStats.maxActive, 3);
+    release();
+    await until('10 binds', () => h.binds.length === 10);
+    assert.equal(h.bindStats.maxActive, 3);
+  } finally {
+    release();
     await h.sched.stop();
   }
 });

@@ -35,6 +35,13 @@ export interface SchedulerOptions extends CoreOptions {
   log?: Logger;
   /** how often backoffs and expired assumptions are checked (ms) */
   tickMs?: number;
+  /**
+   * Bind calls at once (default 128). Decisions go on while binds wait for a
+   * slot (the pods are assumed, so later decisions see them). The bound keeps
+   * a burst of thousands of pods from holding thousands of calls open, which
+   * cost the scheduler memory and only queue up inside the apiserver.
+   */
+  maxBindsInFlight?: number;
 }
 
 /**
@@ -90,6 +97,9 @@ export class Scheduler {
   private loop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly maxBindsInFlight: number;
+  private bindsInFlight = 0;
+  private readonly bindWaiters: (() => void)[] = [];
 
   constructor(opts: SchedulerOptions) {
     this.core = new SchedulingCore(opts);
@@ -100,6 +110,7 @@ export class Scheduler {
     this.log = opts.log ?? createLogger('scheduler');
     this.schedulerName = this.core.schedulerName;
     this.tickMs = opts.tickMs ?? 1000;
+    this.maxBindsInFlight = Math.max(1, opts.maxBindsInFlight ?? 128);
   }
 
   get status(): SchedulerState {
@@ -239,7 +250,31 @@ export class Scheduler {
     }
   }
 
+  private async bindSlot(): Promise<void> {
+    if (this.bindsInFlight < this.maxBindsInFlight) {
+      this.bindsInFlight++;
+      return;
+    }
+    // releaseBindSlot hands its slot straight to the first waiter.
+    await new Promise<void>((resolve) => this.bindWaiters.push(resolve));
+  }
+
+  private releaseBindSlot(): void {
+    const next = this.bindWaiters.shift();
+    if (next) next();
+    else this.bindsInFlight--;
+  }
+
   private async bind(qp: QueuedPod, nodeName: string): Promise<void> {
+    await this.bindSlot();
+    try {
+      await this.bindNow(qp, nodeName);
+    } finally {
+      this.releaseBindSlot();
+    }
+  }
+
+  private async bindNow(qp: QueuedPod, nodeName: string): Promise<void> {
     const pod = qp.pod;
     const ns = pod.metadata?.namespace || 'default';
     const name = pod.metadata?.name ?? '';

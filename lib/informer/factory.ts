@@ -3,7 +3,8 @@
 import type { KindName, KindTypes } from '../api/kinds.js';
 import type { ListOptions } from '../client/api-client.js';
 import type { Logger } from '../logging.js';
-import { Informer, type InformerSettings } from './informer.js';
+import type { AnyObject } from '../api/kinds.js';
+import { Informer, type InformerSettings, type TransformFunc } from './informer.js';
 import type { ListerWatcher } from './list-watch.js';
 
 export class InformerFactory {
@@ -14,7 +15,8 @@ export class InformerFactory {
 
   constructor(
     private readonly source: ListerWatcher,
-    private readonly settings: InformerSettings & { log?: Logger } = {},
+    /** transform: applied by every informer of the factory (see TransformFunc) */
+    private readonly settings: InformerSettings & { log?: Logger; transform?: TransformFunc<AnyObject> } = {},
   ) {}
 
   /**

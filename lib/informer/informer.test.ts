@@ -355,3 +355,21 @@ test('a watch that ends without an error is treated as lost and resumed with bac
   await waitFor('event on the new watch', () => seen.includes('default/after'));
   await inf.stop();
 });
+
+test('a transform trims every object before it is cached or handed on, listed or watched', async () => {
+  const fake = new FakeListerWatcher();
+  fake.create(cm('listed', 'default', { keep: '1', drop: 'x' }));
+  const trim = (o: ConfigMap): ConfigMap => ({ ...o, data: { keep: o.data?.['keep'] ?? '' } });
+  const inf = new Informer<ConfigMap>(fake, 'ConfigMap', {}, { ...settings, transform: trim });
+  const seen: string[] = [];
+  inf.onAdd((o) => seen.push(`add ${JSON.stringify(o.data)}`));
+  inf.onUpdate((old, o) => seen.push(`update ${JSON.stringify(old.data)}->${JSON.stringify(o.data)}`));
+  await inf.start();
+  fake.create(cm('watched', 'default', { keep: '2', drop: 'y' }));
+  fake.update(cm('watched', 'default', { keep: '3', drop: 'z' }));
+  await waitFor('the update', () => seen.length === 3);
+  assert.deepEqual(seen, ['add {"keep":"1"}', 'add {"keep":"2"}', 'update {"keep":"2"}->{"keep":"3"}']);
+  assert.deepEqual(inf.get('default/listed')?.data, { keep: '1' });
+  assert.deepEqual(inf.get('default/watched')?.data, { keep: '3' });
+  await inf.stop();
+});

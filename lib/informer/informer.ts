@@ -27,6 +27,15 @@ export interface InformerSettings {
   retryMaxMs?: number;
 }
 
+/**
+ * Applied to every object, listed or watched, before it is cached or handed
+ * to a handler: a component that needs part of each object keeps only that
+ * part (as Kubernetes' informer transforms do). Whatever it returns is what
+ * the cache holds, so nothing written back to the server may be built from a
+ * trimmed object.
+ */
+export type TransformFunc<O> = (obj: O) => O;
+
 export type InformerState = 'new' | 'listing' | 'watching' | 'backingOff' | 'stopped';
 
 let defaultLog: Logger | undefined;
@@ -54,13 +63,15 @@ export class Informer<O extends AnyObject = AnyObject> {
   private readonly started = new Promise<void>((r) => (this.resolveStarted = r));
   private rv = '';
   private stateValue: InformerState = 'new';
+  private readonly transform: TransformFunc<O> | undefined;
 
   constructor(
     private readonly source: ListerWatcher,
     readonly kind: KindName,
     readonly options: ListOptions = {},
-    settings: InformerSettings = {},
+    settings: InformerSettings & { transform?: TransformFunc<O> } = {},
   ) {
+    this.transform = settings.transform;
     this.log = (settings.log ?? informerLog()).child({ informer: kind, ...options });
     this.retryBaseMs = settings.retryBaseMs ?? 200;
     this.retryMaxMs = settings.retryMaxMs ?? 30_000;
@@ -230,7 +241,9 @@ export class Informer<O extends AnyObject = AnyObject> {
   }
 
   /** Makes the cache equal a fresh list and tells handlers what changed. */
-  private replace(items: O[], resourceVersion: string): void {
+  private replace(listed: O[], resourceVersion: string): void {
+    const transform = this.transform;
+    const items = transform ? listed.map((o) => transform(o)) : listed;
     const diff = diffForReplace(this.store, items);
     for (const o of diff.deleted) this.store.delete(objectKey(o));
     for (const o of items) this.store.set(o);
@@ -243,18 +256,19 @@ export class Informer<O extends AnyObject = AnyObject> {
   private apply(ev: WatchEvent<O>): void {
     if (ev.resourceVersion) this.rv = ev.resourceVersion;
     if (ev.type === 'BOOKMARK' || !ev.object) return;
-    const key = objectKey(ev.object);
+    const obj = this.transform ? this.transform(ev.object) : ev.object;
+    const key = objectKey(obj);
     if (ev.type === 'DELETED') {
       const old = this.store.delete(key);
-      if (old) this.emitDelete(ev.object);
+      if (old) this.emitDelete(obj);
       return;
     }
-    const old = this.store.set(ev.object);
-    if (!old) this.emitAdd(ev.object);
-    else if (old.metadata?.uid !== ev.object.metadata?.uid) {
+    const old = this.store.set(obj);
+    if (!old) this.emitAdd(obj);
+    else if (old.metadata?.uid !== obj.metadata?.uid) {
       this.emitDelete(old);
-      this.emitAdd(ev.object);
-    } else this.emitUpdate(old, ev.object);
+      this.emitAdd(obj);
+    } else this.emitUpdate(old, obj);
   }
 
   private emitAdd(o: O): void {

@@ -11,7 +11,8 @@ const node = (name: string, labels: Record<string, string>) => new NodeInfo(name
 const run = (pod: Pod, n: NodeInfo) => {
   const state = new CycleState();
   const pi = podInfoFor(pod);
-  assert.equal(plugin.preFilter(state, pi), undefined);
+  // SKIP (nothing required) tells the framework not to call filter; filter must still agree when called.
+  assert.notEqual(plugin.preFilter(state, pi)?.code, 'Unschedulable');
   return plugin.filter(state, pi, n)?.reasons ?? [];
 };
 const podWith = (f: (p: Pod) => void) => {
@@ -98,4 +99,14 @@ test('preferred affinity scores the weight of matching terms, normalised to the 
   const halves: NodeScore[] = [{ name: 'a', score: 20 }, { name: 'b', score: 10 }, { name: 'c', score: 0 }];
   plugin.normalizeScore(state, pod, halves);
   assert.deepEqual(halves.map((s) => s.score), [100, 50, 0]);
+});
+
+test('preFilter skips a pod with no nodeSelector and no required affinity; preScore skips one with no preferred terms', () => {
+  const state = new CycleState();
+  assert.equal(plugin.preFilter(state, podInfoFor(syntheticPod('p', '1m', '1Mi')))?.code, 'Skip');
+  assert.equal(plugin.preFilter(state, podInfoFor(podWith((p) => (p.spec!.nodeSelector = { zone: 'a' }))))?.code, undefined);
+  assert.equal(plugin.preFilter(state, podInfoFor(required()))?.code, undefined, 'an empty term list still rejects every node');
+  assert.equal(plugin.preScore(state, podInfoFor(syntheticPod('p', '1m', '1Mi')))?.code, 'Skip');
+  const zeroWeight = podWith((p) => (p.spec!.affinity = { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, preference: { matchExpressions: [{ key: 'a', operator: 'Exists' }] } }] } }));
+  assert.equal(plugin.preScore(state, podInfoFor(zeroWeight))?.code, 'Skip');
 });

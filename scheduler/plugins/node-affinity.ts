@@ -4,7 +4,8 @@
 import type { NodeSelectorRequirement, NodeSelectorTerm, Pod, PreferredSchedulingTerm } from '../../lib/api/generated/types.js';
 import {
   defaultNormalizeScore,
-  unschedulable,
+  SKIP,
+  sharedUnschedulable,
   type CycleState,
   type FilterPlugin,
   type NodeScore,
@@ -88,30 +89,43 @@ function matchesRequired(req: Required, nodeName: string, labels: Record<string,
 
 const STATE_KEY = 'NodeAffinity/required';
 const PREFERRED_KEY = 'NodeAffinity/preferred';
+const NO_MATCH = sharedUnschedulable(NODE_AFFINITY, ERR_NODE_AFFINITY);
+
+/** Preferred terms that can add to a score: a zero weight or an empty preference says nothing. */
+function preferredOf(pod: Pod): PreferredSchedulingTerm[] {
+  return (pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).filter(
+    (p: PreferredSchedulingTerm) =>
+      (p.weight ?? 0) > 0 && ((p.preference?.matchExpressions?.length ?? 0) > 0 || (p.preference?.matchFields?.length ?? 0) > 0),
+  );
+}
 
 export class NodeAffinity implements PreFilterPlugin, FilterPlugin, ScorePlugin {
   readonly name = NODE_AFFINITY;
 
+  /** A pod with neither nodeSelector nor required affinity may go anywhere. */
   preFilter(state: CycleState, pod: PodInfo): Status | undefined {
-    state.write(STATE_KEY, requiredOf(pod.pod));
-    // A zero weight or an empty preference says nothing; drop them once here.
-    const preferred = (pod.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).filter(
-      (p: PreferredSchedulingTerm) =>
-        (p.weight ?? 0) > 0 && ((p.preference?.matchExpressions?.length ?? 0) > 0 || (p.preference?.matchFields?.length ?? 0) > 0),
-    );
-    state.write(PREFERRED_KEY, preferred);
+    const req = requiredOf(pod.pod);
+    if (req.nodeSelector.length === 0 && req.terms === undefined) return SKIP;
+    state.write(STATE_KEY, req);
     return undefined;
   }
 
   filter(state: CycleState, pod: PodInfo, node: NodeInfo): Status | undefined {
     const req = state.read<Required>(STATE_KEY) ?? requiredOf(pod.pod);
-    return matchesRequired(req, node.name, node.node?.metadata?.labels ?? {}) ? undefined : unschedulable(ERR_NODE_AFFINITY);
+    return matchesRequired(req, node.name, node.labels) ? undefined : NO_MATCH;
+  }
+
+  /** Without preferred terms every node scores 0. */
+  preScore(state: CycleState, pod: PodInfo): Status | undefined {
+    const preferred = preferredOf(pod.pod);
+    if (preferred.length === 0) return SKIP;
+    state.write(PREFERRED_KEY, preferred);
+    return undefined;
   }
 
   score(state: CycleState, pod: PodInfo, node: NodeInfo): number {
-    const preferred =
-      state.read<PreferredSchedulingTerm[]>(PREFERRED_KEY) ?? pod.pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
-    const labels = node.node?.metadata?.labels ?? {};
+    const preferred = state.read<PreferredSchedulingTerm[]>(PREFERRED_KEY) ?? preferredOf(pod.pod);
+    const labels = node.labels;
     let sum = 0;
     for (const p of preferred) {
       if (p.preference && matchesTerm(p.preference, node.name, labels)) sum += p.weight ?? 0;

@@ -10,6 +10,23 @@ export const MOST_ALLOCATED = 'NodeResourcesMostAllocated';
 
 export type ScoringStrategy = 'least-allocated' | 'most-allocated';
 
+// Written out per strategy rather than through a shared helper taking the
+// per-resource function: this runs for every feasible node of every attempt.
+
+/** The share of cpu and of memory left free once the pod is added, averaged. */
+export function leastAllocatedScore(pod: PodInfo, node: NodeInfo): number {
+  const cpu = leastRequested(node.nonZeroRequested.milliCpu + pod.nonZeroRequests.milliCpu, node.allocatable.milliCpu);
+  const memory = leastRequested(node.nonZeroRequested.memory + pod.nonZeroRequests.memory, node.allocatable.memory);
+  return Math.floor((cpu + memory) / 2);
+}
+
+/** The share of cpu and of memory in use once the pod is added, averaged. */
+export function mostAllocatedScore(pod: PodInfo, node: NodeInfo): number {
+  const cpu = mostRequested(node.nonZeroRequested.milliCpu + pod.nonZeroRequests.milliCpu, node.allocatable.milliCpu);
+  const memory = mostRequested(node.nonZeroRequested.memory + pod.nonZeroRequests.memory, node.allocatable.memory);
+  return Math.floor((cpu + memory) / 2);
+}
+
 function leastRequested(requested: number, allocatable: number): number {
   if (allocatable <= 0 || requested > allocatable) return 0;
   return Math.floor(((allocatable - requested) * MAX_NODE_SCORE) / allocatable);
@@ -20,22 +37,18 @@ function mostRequested(requested: number, allocatable: number): number {
   return Math.floor((Math.min(requested, allocatable) * MAX_NODE_SCORE) / allocatable);
 }
 
-function allocationScore(pod: PodInfo, node: NodeInfo, per: (requested: number, allocatable: number) => number): number {
-  const cpu = per(node.nonZeroRequested.milliCpu + pod.nonZeroRequests.milliCpu, node.allocatable.milliCpu);
-  const memory = per(node.nonZeroRequested.memory + pod.nonZeroRequests.memory, node.allocatable.memory);
-  return Math.floor((cpu + memory) / 2);
-}
-
 export class NodeResourcesLeastAllocated implements ScorePlugin {
   readonly name = LEAST_ALLOCATED;
+
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {
-    return allocationScore(pod, node, leastRequested);
+    return leastAllocatedScore(pod, node);
   }
 }
 
 export class NodeResourcesMostAllocated implements ScorePlugin {
   readonly name = MOST_ALLOCATED;
+
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {
-    return allocationScore(pod, node, mostRequested);
+    return mostAllocatedScore(pod, node);
   }
 }
