@@ -118,6 +118,8 @@ export class PodWorker {
   update(pod: Pod | undefined): void {
     this.desired = pod;
     if (pod) this.last = pod;
+    // The very object our own status write made: nothing in it that the last sync did not know.
+    if (pod && this.lastWrittenRv !== undefined && pod.metadata?.resourceVersion === this.lastWrittenRv) return;
     this.kick();
   }
 
