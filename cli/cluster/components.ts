@@ -106,6 +106,16 @@ export function agentArgs(plan: ClusterPlan, n: NodePlan): string[] {
   ];
 }
 
+/**
+ * How the agent's Node.js runs. Its live heap is small (about 12 MB after a
+ * GC, 30 pods or none); V8's default young generation (semi-spaces of up to
+ * 16 MB) and glibc's malloc arena per thread were about a fifth of its RSS.
+ * With these its RSS went from about 101 to 78 MB idle and from 104 to 85 MB
+ * with 30 pods (bench/pod-start.ts), for more frequent, shorter scavenges.
+ */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
+export const AGENT_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
+
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
@@ -121,7 +131,7 @@ export function agentArgv(plan: ClusterPlan, n: NodePlan, env: ComponentEnv): st
   return [
     '/bin/sh', '-c', script, `tug-agent-${n.name}`,
     '/usr/bin/nsenter', `--net=/run/netns/${n.netns}`, '--',
-    env.node, join(env.repoRoot, 'dist/agent/main.js'), ...agentArgs(plan, n),
+    env.node, ...AGENT_NODE_FLAGS, join(env.repoRoot, 'dist/agent/main.js'), ...agentArgs(plan, n),
   ];
 }
 
@@ -163,7 +173,7 @@ export function componentSpecs(plan: ClusterPlan, env: ComponentEnv): ComponentS
       stage: 2,
       node: n.name,
       argv: agentArgv(plan, n, env),
-      env: registryEnv(plan),
+      env: { ...registryEnv(plan), ...AGENT_ENV },
     })),
   ];
   return specs.map((s) => ({ ...s, argv: withDeathSignal(s.argv) }));
