@@ -52,7 +52,7 @@ test('components: stages in dependency order, each dies with the supervisor, all
   assert.deepEqual(api.argv.slice(4), ['/usr/bin/node', '/repo/dist/apiserver/main.js', '--etcd-servers', 'http://10.250.4.1:2379', '--listen', '10.250.4.1:6443']);
   assert.deepEqual(api.ready, { tcp: '10.250.4.1:6443' });
   assert.deepEqual(specs.find((s) => s.name === 'etcd')!.ready, { http: 'http://10.250.4.1:2379/health' });
-  assert.deepEqual(specs.find((s) => s.name === 'agent-node-2')!.env, { TUG_INSECURE_REGISTRIES: '10.250.4.1:5000', MALLOC_ARENA_MAX: '2' });
+  assert.deepEqual(specs.find((s) => s.name === 'agent-node-2')!.env, { TUG_INSECURE_REGISTRIES: '10.250.4.1:5000', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' });
 });
 
 test('etcd and the registry keep their data in the state dir and listen on the bridge', () => {

@@ -107,14 +107,17 @@ export function agentArgs(plan: ClusterPlan, n: NodePlan): string[] {
 }
 
 /**
- * How the agent's Node.js runs. Its live heap is small (about 12 MB after a
- * GC, 30 pods or none); V8's default young generation (semi-spaces of up to
- * 16 MB) and glibc's malloc arena per thread were about a fifth of its RSS.
- * With these its RSS went from about 101 to 78 MB idle and from 104 to 85 MB
- * with 30 pods (bench/pod-start.ts), for more frequent, shorter scavenges.
+ * How the agent's Node.js runs. Its live heap is small (about 13 MB after a
+ * GC, 30 pods or none), yet V8's default young generation (semi-spaces of up
+ * to 16 MB), glibc's malloc arena per thread, and the 64 KB buffers every
+ * child process's output is read into (kept in glibc's heap, fragmenting it)
+ * made up a quarter of its RSS. With 1 MB semi-spaces, two arenas and those
+ * buffers mapped and unmapped on their own, its RSS went from about 101 to
+ * 72–78 MB idle and from 104–124 to 86–89 MB with 30 pods (bench/pod-start.ts),
+ * for more frequent, shorter scavenges.
  */
 export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
-export const AGENT_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
+export const AGENT_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' };
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
