@@ -16,6 +16,7 @@ import { detectAddress, readMachineInfo } from './node/machine.js';
 import type { NodeDescription, NodeHealth } from './node/node-object.js';
 import { NodeRegistrar } from './node/registrar.js';
 import { PodManager, type ContainerLocation } from './pods/manager.js';
+import { defaultStartConcurrency } from './pods/start-gate.js';
 import type { ImageSource } from './pods/pod-worker.js';
 import type { ProbeRunner } from './pods/probes.js';
 import { checkCgroupPath, readCgroupLayout, type CgroupLayout } from './runtime/cgroups.js';
@@ -86,6 +87,8 @@ export interface NodeAgentOptions {
   leaseDurationSeconds?: number;
   statusIntervalMs?: number;
   resyncIntervalMs?: number;
+  /** Pods making sandboxes and starting containers at once; default 4 per cpu of the node (at least 4). */
+  startConcurrency?: number;
   /** Grace for stopping containers of pods that vanished from the API; default 2. */
   orphanGraceSeconds?: number;
   backoffInitialMs?: number;
@@ -125,6 +128,9 @@ function validate(o: NodeAgentOptions): void {
     if (v !== undefined && !isQuantity(String(v))) problems.push(`${what} "${v}" is not a quantity (e.g. 500m, 2, 512Mi, 4Gi)`);
   }
   if (o.maxPods !== undefined && (!Number.isInteger(o.maxPods) || o.maxPods < 1)) problems.push(`max pods ${o.maxPods} must be a positive whole number`);
+  if (o.startConcurrency !== undefined && (!Number.isInteger(o.startConcurrency) || o.startConcurrency < 1)) {
+    problems.push(`start concurrency ${o.startConcurrency} must be a positive whole number`);
+  }
   if (!o.client && !o.server) problems.push('give the apiserver address (server) or a client');
   if (problems.length) throw new ApiError('BadRequest', `cannot start the node agent: ${problems.join('; ')}`);
 }
@@ -228,6 +234,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgent>
         },
         dns: { clusterDomain: opts.clusterDomain ?? 'cluster.local', dnsServers, nodeSearches },
         orphanGraceSeconds: opts.orphanGraceSeconds ?? 2,
+        startConcurrency: opts.startConcurrency ?? defaultStartConcurrency(cpuMillis / 1000),
         ...(opts.resyncIntervalMs ? { resyncIntervalMs: opts.resyncIntervalMs } : {}),
         ...(opts.probeRunner ? { probeRunner: opts.probeRunner } : {}),
         ...(opts.busybox ? { busybox: opts.busybox } : {}),

@@ -29,6 +29,7 @@ const program = new Command('tug-agent')
   .option('--reserved-cpu <q>', 'cpu kept from pods: allocatable = capacity - reserved')
   .option('--reserved-memory <q>', 'memory kept from pods')
   .option('--max-pods <n>', 'pods the node accepts', '110')
+  .option('--start-concurrency <n>', 'pods making sandboxes and starting containers at once (default 4 per cpu)')
   .option('--hollow', 'run a hollow node: a TEST TOOL that reports pods Running without running them')
   .option('--lease-renew-interval <seconds>', 'how often the Lease is renewed (hollow)')
   .addHelpText('after', HOLLOW_HELP)
@@ -55,6 +56,7 @@ const opts = program.opts<{
   reservedCpu?: string;
   reservedMemory?: string;
   maxPods: string;
+  startConcurrency?: string;
   hollow?: boolean;
   leaseRenewInterval?: string;
 }>();
@@ -76,6 +78,7 @@ try {
     stateDir: opts.stateDir ?? `/var/lib/tugboat/agent/${opts.nodeName}`,
     agentPort: Number(opts.agentPort),
     maxPods: Number(opts.maxPods),
+    ...(opts.startConcurrency ? { startConcurrency: Number(opts.startConcurrency) } : {}),
     clusterCidr: opts.clusterCidr,
     clusterDomain: opts.clusterDomain,
     proxy: opts.proxy,

@@ -81,14 +81,11 @@ export function footprintRows(s: SchedulingBenchResult, bare: number | undefined
   }
   rows.push({
     section: 'Footprint',
-    figure: 'agent RSS with 0 pods — HOLLOW agent (`tug-agent --hollow`), not the real one',
+    figure: 'hollow agent RSS with 0 pods (`tug-agent --hollow`, a test tool)',
     value: fmtMB(s.idleHollowAgentRss),
     reference: floor,
     ratio: fmtRatio(ratio(s.idleHollowAgentRss, bare)),
-    note: 'a hollow agent stands in until the pod-start benchmark brings up a real node; it loads the agent entry point but runs no runtime, CNI or proxy',
+    note: 'it loads the agent entry point but runs no runtime, CNI, proxy or DNS; the real agent\'s rows come from the pod-start benchmark on real nodes',
   });
-  for (const figure of ['real agent RSS with 0 pods', 'real agent RSS with 30 pods', 'memory per pod outside the containers']) {
-    rows.push({ section: 'Footprint', figure, value: 'not measured yet', note: 'comes with the pod-start benchmark on a real node (issue 8 item 1)' });
-  }
   return { rows, controlPlanePeak: peakSum, controlPlaneAfter: afterSum };
 }

@@ -16,9 +16,12 @@ import { Backoff } from './backoff.js';
 import { containerId, containerLogPath } from './naming.js';
 import { observePod } from './observe.js';
 import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
+import { StartGate } from './start-gate.js';
 import { NodeProbeRunner, ProbeManager, type ProbeRunner } from './probes.js';
 
-export interface PodManagerOptions extends Omit<PodWorkerDeps, 'onFinished' | 'probes' | 'crashBackoff' | 'failureBackoff'> {
+export interface PodManagerOptions extends Omit<PodWorkerDeps, 'onFinished' | 'probes' | 'crashBackoff' | 'failureBackoff' | 'startGate'> {
+  /** Pods making sandboxes and starting containers at once; default: no limit. */
+  startConcurrency?: number;
   cgroups: CgroupLayout;
   /** Where SandboxManager keeps network namespaces (`<stateDir>/netns`). */
   netnsDir: string;
@@ -78,6 +81,7 @@ export class PodManager {
       crashBackoff: new Backoff(backoff),
       failureBackoff: new Backoff(backoff),
       onFinished: (uid) => this.finished(uid),
+      ...(o.startConcurrency ? { startGate: new StartGate(o.startConcurrency) } : {}),
     };
   }
 

@@ -31,6 +31,7 @@ import { CONTAINER_ANNOTATION, containerDir, containerId, containerLogPath, spec
 import { observePod, type PodObservation } from './observe.js';
 import { computePodPlan, type PodAction, type PodPlan } from './plan.js';
 import type { ProbeManager } from './probes.js';
+import type { StartGate, StartStep } from './start-gate.js';
 import { mountRootfs, removeRootfs } from './rootfs.js';
 import { podQos, podSandboxConfig, type PodDnsOptions } from './sandbox-config.js';
 import { computePodStatus } from './status.js';
@@ -70,6 +71,8 @@ export interface PodWorkerDeps {
   orphanGraceSeconds: number;
   /** Called once the pod is gone (torn down and, if it was being deleted, removed from the API). */
   onFinished: (podUid: string) => void;
+  /** Limits how many pods make sandboxes and start containers at once (none: no limit). */
+  startGate?: StartGate;
 }
 
 const RETRY_BASE_MS = 1000;
@@ -118,6 +121,8 @@ export class PodWorker {
   update(pod: Pod | undefined): void {
     this.desired = pod;
     if (pod) this.last = pod;
+    // The very object our own status write made: nothing in it that the last sync did not know.
+    if (pod && this.lastWrittenRv !== undefined && pod.metadata?.resourceVersion === this.lastWrittenRv) return;
     this.kick();
   }
 
@@ -195,7 +200,7 @@ export class PodWorker {
           return;
         case 'createSandbox': {
           try {
-            sandbox = await this.createSandbox(pod!, action.reason);
+            sandbox = await this.gated('sandbox', () => this.createSandbox(pod!, action.reason));
           } catch (err) {
             // Say why in the status before the sync is retried.
             const message = `failed to create pod sandbox: ${(err as Error).message}`;
@@ -260,6 +265,10 @@ export class PodWorker {
 
   private key(name: string): string {
     return `${this.uid}/${name}`;
+  }
+
+  private gated<T>(step: StartStep, fn: () => Promise<T>): Promise<T> {
+    return this.d.startGate ? this.d.startGate.run(step, fn) : fn();
   }
 
   private fail(name: string, reason: string, message: string): void {
@@ -361,27 +370,29 @@ export class PodWorker {
     let created = false;
     try {
       const cfg = await this.containerConfig(pod, spec, sandbox, image, id);
-      const rootfs = await mountRootfs(dir, image.layers);
-      const logPath = containerLogPath(sandbox.podDir, a.name, a.attempt);
-      await mkdir(dirname(logPath), { recursive: true });
-      const ociSpec = buildSpec({
-        ...cfg,
-        rootfs: rootfs.path,
-        annotations: {
-          [CONTAINER_ANNOTATION.podUid]: this.uid,
-          [CONTAINER_ANNOTATION.podName]: pod.metadata?.name ?? '',
-          [CONTAINER_ANNOTATION.podNamespace]: pod.metadata?.namespace ?? '',
-          [CONTAINER_ANNOTATION.containerName]: a.name,
-          [CONTAINER_ANNOTATION.containerType]: a.kind,
-          [CONTAINER_ANNOTATION.attempt]: String(a.attempt),
-          [CONTAINER_ANNOTATION.specHash]: specHash(spec),
-          [CONTAINER_ANNOTATION.image]: imageName,
-          [CONTAINER_ANNOTATION.imageID]: image.repoDigest || image.imageID,
-        },
+      await this.gated('container', async () => {
+        const rootfs = await mountRootfs(dir, image.layers);
+        const logPath = containerLogPath(sandbox.podDir, a.name, a.attempt);
+        await mkdir(dirname(logPath), { recursive: true });
+        const ociSpec = buildSpec({
+          ...cfg,
+          rootfs: rootfs.path,
+          annotations: {
+            [CONTAINER_ANNOTATION.podUid]: this.uid,
+            [CONTAINER_ANNOTATION.podName]: pod.metadata?.name ?? '',
+            [CONTAINER_ANNOTATION.podNamespace]: pod.metadata?.namespace ?? '',
+            [CONTAINER_ANNOTATION.containerName]: a.name,
+            [CONTAINER_ANNOTATION.containerType]: a.kind,
+            [CONTAINER_ANNOTATION.attempt]: String(a.attempt),
+            [CONTAINER_ANNOTATION.specHash]: specHash(spec),
+            [CONTAINER_ANNOTATION.image]: imageName,
+            [CONTAINER_ANNOTATION.imageID]: image.repoDigest || image.imageID,
+          },
+        });
+        await this.d.runtime.create(id, ociSpec, { logPath });
+        created = true;
+        await this.d.runtime.start(id);
       });
-      await this.d.runtime.create(id, ociSpec, { logPath });
-      created = true;
-      await this.d.runtime.start(id);
     } catch (err) {
       const startErr = err instanceof ContainerStartError ? err : undefined;
       const reason = startErr?.reason ?? (created ? 'RunContainerError' : 'CreateContainerError');

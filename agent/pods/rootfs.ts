@@ -1,7 +1,7 @@
 // A container's root filesystem: an overlay of the image's unpacked layers
 // (shared, read-only) with the container's own upper and work directories,
 // so every container writes to its own layer and the image stays intact.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../../lib/errors.js';
 import { mountPoints } from '../network/netns.js';
@@ -23,6 +23,8 @@ export function overlayMountOptions(layers: string[], upper: string, work: strin
 }
 
 export async function isMountPoint(path: string): Promise<boolean> {
+  // Nothing there, nothing mounted there: spares reading the machine's whole mount table for every new container.
+  if (!(await stat(path).then(() => true, () => false))) return false;
   return mountPoints(await readFile('/proc/self/mountinfo', 'utf8')).includes(path);
 }
 

@@ -1,6 +1,8 @@
 // Running the node's tools (runc, ip, mount, CNI plugins) as child processes,
 // with their stderr in the error so a failure says what the tool said.
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export interface CommandResult {
   code: number;
@@ -17,10 +19,37 @@ export interface CommandOptions {
   cwd?: string;
 }
 
+const resolved = new Map<string, string>();
+
+/**
+ * A program named without a directory, looked up in PATH once. Spawning by
+ * bare name makes every child try each PATH entry in turn (ten or more here)
+ * while the agent's event loop waits for the exec; mount and unshare run for
+ * every pod. Unfound names are left for spawn to report.
+ */
+export function resolveProgram(file: string, path = process.env.PATH ?? ''): string {
+  if (file.includes('/')) return file;
+  const key = `${path}\0${file}`;
+  const known = resolved.get(key);
+  if (known) return known;
+  for (const dir of path.split(delimiter)) {
+    if (!dir.startsWith('/')) continue;
+    const candidate = join(dir, file);
+    try {
+      accessSync(candidate, constants.X_OK);
+      resolved.set(key, candidate);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return file;
+}
+
 /** Runs a command to completion and reports how it ended; never throws for a non-zero exit. */
 export function runCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
+    const child = spawn(resolveProgram(file, (opts.env ?? process.env).PATH), args, {
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: opts.env ?? process.env,
       cwd: opts.cwd,

@@ -9,7 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startTestNode, type TestNode } from '../sandbox/test-node.js';
 import { cgroupExists, containerCgroupPath, controllerDir, createCgroup, podCgroupPath, readCgroupLimits } from './cgroups.js';
+import { runCommand } from './command.js';
+import type { RuncState } from './container-state.js';
 import { criLogLines } from './crilog.js';
+import { readRuncState } from './runc-state.js';
 import { buildSpec, type ContainerConfig } from './spec.js';
 
 function alive(pid: number): boolean {
@@ -257,6 +260,35 @@ describe('runc runtime', { timeout: 300_000 }, () => {
     await node.runtime.delete(idle.id);
     assert.equal(await node.runtime.state(idle.id), undefined);
     assert.equal(await cgroupExists(node.cgroups, idle.cfg.cgroupsPath), false);
+  });
+
+  it('reads from runc\'s files exactly the state `runc state` reports: created, running, paused, stopped, gone', async () => {
+    const runcSays = async (id: string) => {
+      const r = await runCommand('/usr/sbin/runc', [`--root=${node.runtime.runcRoot}`, 'state', id]);
+      return r.code === 0 ? (JSON.parse(r.stdout) as RuncState) : undefined;
+    };
+    const same = async (id: string, status: string | undefined) => {
+      const fromFiles = await readRuncState(node.runtime.runcRoot, id);
+      const fromRunc = await runcSays(id);
+      assert.equal(fromRunc?.status, status, `runc says ${id} is ${fromRunc?.status}`);
+      assert.deepEqual(
+        fromFiles,
+        fromRunc && { id: fromRunc.id, pid: fromRunc.pid, status: fromRunc.status, bundle: fromRunc.bundle, created: fromRunc.created, annotations: fromRunc.annotations ?? {} },
+      );
+    };
+    const { id, cfg, log } = await config(['sleep', '300'], { annotations: { 'tugboat.test': 'yes=really' } });
+    await node.runtime.create(id, buildSpec(cfg), { logPath: log });
+    await same(id, 'created');
+    await node.runtime.start(id);
+    await same(id, 'running');
+    await runCommand('/usr/sbin/runc', [`--root=${node.runtime.runcRoot}`, 'pause', id]);
+    await same(id, 'paused');
+    await runCommand('/usr/sbin/runc', [`--root=${node.runtime.runcRoot}`, 'resume', id]);
+    await node.runtime.kill(id, 'SIGKILL');
+    assert.ok(await node.runtime.waitForExit(id, 10_000));
+    await same(id, 'stopped');
+    await node.runtime.delete(id);
+    await same(id, undefined);
   });
 
   it('deletes a container with everything the runtime made for it', async () => {

@@ -4,7 +4,8 @@
 // agent restarted after a crash adopts what is running instead of starting it twice.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../../lib/errors.js';
@@ -19,6 +20,7 @@ import {
   type RuncState,
 } from './container-state.js';
 import type { OciSpec } from './oci.js';
+import { RuncStateReader, StateUnreadable } from './runc-state.js';
 
 export const DEFAULT_RUNC = '/usr/sbin/runc';
 export const DEFAULT_CONMON = '/usr/bin/conmon';
@@ -73,6 +75,18 @@ export class RuncRuntime {
   private readonly runc: string;
   private readonly conmon: string;
   private layout: CgroupLayout | undefined;
+  private readonly states: RuncStateReader;
+  /**
+   * Each container's meta.json and conmon's pid as this runtime wrote or first
+   * read them: only this runtime writes them, and a container's state is read
+   * several times per pod sync. A new runtime (a restarted agent) reads the files.
+   */
+  private readonly metas = new Map<string, ContainerMeta>();
+  private readonly conmonPids = new Map<string, number>();
+  /** The runc root, exit and socket dirs exist (made by the first create; nothing removes them). */
+  private baseDirsMade = false;
+  /** Bumped by every forget: a read that a deletion overtook must not be remembered. */
+  private forgets = 0;
 
   constructor(private readonly opts: RuntimeOptions) {
     this.runcRoot = join(opts.stateDir, 'runc');
@@ -82,6 +96,29 @@ export class RuncRuntime {
     this.runc = opts.runc ?? DEFAULT_RUNC;
     this.conmon = opts.conmon ?? DEFAULT_CONMON;
     this.layout = opts.cgroups;
+    this.states = new RuncStateReader(this.runcRoot);
+  }
+
+  private async readMeta(id: string): Promise<ContainerMeta | undefined> {
+    const known = this.metas.get(id);
+    if (known) return known;
+    const epoch = this.forgets;
+    const meta = await readJson<ContainerMeta>(join(this.bundleDir(id), 'meta.json'));
+    if (meta && epoch === this.forgets) this.metas.set(id, meta);
+    return meta;
+  }
+
+  private async writeMeta(id: string, meta: ContainerMeta): Promise<void> {
+    await writeFile(join(this.bundleDir(id), 'meta.json'), JSON.stringify(meta, null, 2));
+    this.metas.set(id, meta);
+  }
+
+  /** Forgets what is remembered of a container whose files are going. */
+  private forget(id: string): void {
+    this.forgets++;
+    this.metas.delete(id);
+    this.conmonPids.delete(id);
+    this.states.forget(id);
   }
 
   /** The bundle directory of a container (config.json, meta.json, conmon's files). */
@@ -108,7 +145,11 @@ export class RuncRuntime {
     if ((await pathExists(dir)) || (await this.runcState(id))) {
       throw new ApiError('AlreadyExists', `container ${id} already exists in ${this.runcRoot}; delete it first or pick another id`);
     }
-    for (const d of [this.runcRoot, this.exitDir, this.socketDir, dir, dirname(opts.logPath)]) await mkdir(d, { recursive: true });
+    if (!this.baseDirsMade) {
+      for (const d of [this.runcRoot, this.exitDir, this.socketDir]) await mkdir(d, { recursive: true });
+      this.baseDirsMade = true;
+    }
+    for (const d of [dir, dirname(opts.logPath)]) await mkdir(d, { recursive: true });
     await rm(join(this.exitDir, id), { force: true });
 
     const cgroupsPath = spec.linux.cgroupsPath;
@@ -124,8 +165,9 @@ export class RuncRuntime {
       conmonUuid: uuid,
       annotations: spec.annotations ?? {},
     };
+    this.forget(id);
     await writeFile(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
-    await writeFile(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
+    await this.writeMeta(id, meta);
     try {
       await runConmon(
         {
@@ -157,20 +199,24 @@ export class RuncRuntime {
   async start(id: string): Promise<void> {
     const r = await this.runcCmd(['start', checkId(id)]);
     if (r.code !== 0) throw new ApiError('Internal', `cannot start container ${id}: ${commandError('runc', ['start', id], r)}`);
-    const metaPath = join(this.bundleDir(id), 'meta.json');
-    const meta = await readJson<ContainerMeta>(metaPath);
-    if (meta) await writeFile(metaPath, JSON.stringify({ ...meta, startedAt: new Date().toISOString() }, null, 2));
+    const meta = await this.readMeta(id);
+    if (meta) await this.writeMeta(id, { ...meta, startedAt: new Date().toISOString() });
   }
 
+  /** runc's view of a container, read from runc's own files; runc itself is asked only when those are not readable. */
   private async runcState(id: string): Promise<RuncState | undefined> {
+    try {
+      return await this.states.read(id);
+    } catch (err) {
+      if (!(err instanceof StateUnreadable)) throw err;
+    }
     const r = await this.runcCmd(['state', id]);
     if (r.code !== 0) return undefined;
     return JSON.parse(r.stdout) as RuncState;
   }
 
   private async observe(id: string, runc: RuncState | undefined): Promise<ContainerInfo | undefined> {
-    const dir = this.bundleDir(id);
-    const meta = await readJson<ContainerMeta>(join(dir, 'meta.json'));
+    const meta = await this.readMeta(id);
     if (!runc && !meta) return undefined;
     const exitPath = join(this.exitDir, id);
     let exitFile = await readText(exitPath);
@@ -198,9 +244,14 @@ export class RuncRuntime {
   }
 
   private async conmonPid(id: string): Promise<number | undefined> {
+    const known = this.conmonPids.get(id);
+    if (known) return known;
+    const epoch = this.forgets;
     const text = await readText(join(this.bundleDir(id), 'conmon.pid'));
     const n = text ? Number.parseInt(text.trim(), 10) : NaN;
-    return Number.isFinite(n) && n > 0 ? n : undefined;
+    if (!(Number.isFinite(n) && n > 0)) return undefined;
+    if (epoch === this.forgets) this.conmonPids.set(id, n);
+    return n;
   }
 
   /** The container as runc and our files see it; undefined if neither knows it. */
@@ -215,12 +266,11 @@ export class RuncRuntime {
    * ones that exited while it was away.
    */
   async listContainers(): Promise<ContainerInfo[]> {
+    // What `runc list` does: every directory of runc's root whose state loads.
     const byId = new Map<string, RuncState>();
-    if (await pathExists(this.runcRoot)) {
-      const r = await this.runcCmd(['list', '--format', 'json']);
-      if (r.code !== 0) throw new ApiError('Internal', `cannot list containers: ${commandError('runc', ['list'], r)}`);
-      for (const s of (JSON.parse(r.stdout || 'null') as RuncState[] | null) ?? []) byId.set(s.id, s);
-    }
+    const names = (await readdir(this.runcRoot).catch(() => [] as string[])).filter((n) => CONTAINER_ID.test(n));
+    const states = await Promise.all(names.map((n) => this.runcState(n)));
+    names.forEach((n, i) => states[i] && byId.set(n, states[i]!));
     const ids = new Set(byId.keys());
     for (const name of await readdir(this.containersDir).catch(() => [] as string[])) if (CONTAINER_ID.test(name)) ids.add(name);
     const out: ContainerInfo[] = [];
@@ -293,7 +343,7 @@ export class RuncRuntime {
     if (r.code !== 0 && (await this.runcState(id))) {
       throw new ApiError('Internal', `cannot delete container ${id}: ${commandError('runc', ['delete', id], r)}`);
     }
-    const meta = await readJson<ContainerMeta>(join(this.bundleDir(id), 'meta.json'));
+    const meta = await this.readMeta(id);
     const conmon = await this.conmonPid(id);
     if (conmon && isAlive(conmon) && (await processName(conmon)) === 'conmon') {
       // conmon exits on its own once the container has; one still here after delete is orphaned.
@@ -301,8 +351,10 @@ export class RuncRuntime {
       if (isAlive(conmon)) process.kill(conmon, 'SIGKILL');
     }
     if (meta?.conmonUuid) await rm(join(this.socketDir, meta.conmonUuid), { force: true });
+    this.forget(id);
     await rm(this.bundleDir(id), { recursive: true, force: true });
     await rm(join(this.exitDir, id), { force: true });
+    this.forget(id);
     return last;
   }
 
@@ -367,9 +419,12 @@ function checkId(id: string): string {
   return id;
 }
 
+// Synchronous on purpose: small local files (the bundle's meta.json, conmon's
+// pid and exit files) read many times per pod sync, where a promise-based read
+// costs the event loop four thread-pool round trips for microseconds of work.
 async function pathExists(p: string): Promise<boolean> {
   try {
-    await stat(p);
+    statSync(p);
     return true;
   } catch {
     return false;
@@ -378,7 +433,7 @@ async function pathExists(p: string): Promise<boolean> {
 
 async function readText(p: string): Promise<string | undefined> {
   try {
-    return await readFile(p, 'utf8');
+    return readFileSync(p, 'utf8');
   } catch {
     return undefined;
   }

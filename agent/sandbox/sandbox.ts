@@ -3,7 +3,7 @@
 // the pod's /etc files; and the teardown that removes all of it, plus every
 // container the pod still has. State lives in `<stateDir>/pods/<uid>/`, so a
 // restarted agent finds its sandboxes again.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../../lib/errors.js';
 import { CniNetwork, type PodNetworkStatus } from '../network/cni.js';
@@ -137,6 +137,8 @@ export class SandboxManager {
   private readonly podsDir: string;
   private readonly netnsDir: string;
   private readonly pauseRootfsDir: string;
+  private readonly records = new Map<string, SandboxRecord>();
+  private removals = 0;
 
   constructor(private readonly o: SandboxManagerOptions) {
     checkCgroupPath(o.cgroupParent);
@@ -239,11 +241,23 @@ export class SandboxManager {
     const tmp = join(r.podDir, 'sandbox.json.tmp');
     await writeFile(tmp, JSON.stringify(r, null, 2));
     await rename(tmp, join(r.podDir, 'sandbox.json'));
+    this.records.set(r.podUid, { ...r });
   }
 
+  /**
+   * The pod's sandbox.json. Only this manager writes it, so what it wrote is
+   * kept in memory (a pod is looked at several times per sync); a new
+   * manager (a restarted agent) reads the files once.
+   */
   private async readRecord(podUid: string): Promise<SandboxRecord | undefined> {
+    const known = this.records.get(podUid);
+    if (known) return known;
+    const epoch = this.removals;
     try {
-      return JSON.parse(await readFile(join(this.podDir(podUid), 'sandbox.json'), 'utf8')) as SandboxRecord;
+      const r = JSON.parse(await readFile(join(this.podDir(podUid), 'sandbox.json'), 'utf8')) as SandboxRecord;
+      // A removal that overtook this read must not leave the record behind.
+      if (epoch === this.removals) this.records.set(podUid, r);
+      return r;
     } catch {
       return undefined;
     }
@@ -251,8 +265,10 @@ export class SandboxManager {
 
   private async hasLeftovers(podUid: string): Promise<boolean> {
     const netns = join(this.netnsDir, podUid);
-    const mounts = mountPoints(await readFile('/proc/self/mountinfo', 'utf8'));
-    return mounts.includes(netns) || !!(await this.o.runtime.state(pauseContainerId(podUid)));
+    // Without the file there is no mount on it; a new pod's check then spares reading the mount table.
+    const netnsFile = await stat(netns).then(() => true, () => false);
+    if (netnsFile && mountPoints(await readFile('/proc/self/mountinfo', 'utf8')).includes(netns)) return true;
+    return !!(await this.o.runtime.state(pauseContainerId(podUid)));
   }
 
   /** The pod's sandbox as recorded on disk, with the pause container's live state. */
@@ -337,7 +353,12 @@ export class SandboxManager {
       for (const m of below) await mustRun('umount', ['-l', m]);
     });
     if (!keepFiles && errors.length === 0) {
-      await step('remove pod dir', () => rm(podDir, { recursive: true, force: true }));
+      await step('remove pod dir', async () => {
+        this.removals++;
+        this.records.delete(podUid);
+        await rm(podDir, { recursive: true, force: true });
+        this.records.delete(podUid);
+      });
     }
     if (errors.length) {
       throw new ApiError('Internal', `teardown of pod ${podUid} left things behind: ${errors.join('; ')}; it is safe to retry`);

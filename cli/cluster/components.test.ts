@@ -39,7 +39,7 @@ test('the agent joins its cgroup (pid into every cgroup.procs) before exec, then
   assert.equal(argv[0], '/bin/sh');
   assert.equal(argv[2], `for f in '/cg/a/cgroup.procs' '/cg/b/cgroup.procs'; do echo $$ > "$f" || exit 1; done; exec "$@"`);
   const rest = argv.slice(4);
-  assert.deepEqual(rest.slice(0, 5), ['/usr/bin/nsenter', '--net=/run/netns/tug-x-node-1', '--', '/usr/bin/node', '/repo/dist/agent/main.js']);
+  assert.deepEqual(rest.slice(0, 6), ['/usr/bin/nsenter', '--net=/run/netns/tug-x-node-1', '--', '/usr/bin/node', '--max-semi-space-size=1', '/repo/dist/agent/main.js']);
 });
 
 test('components: stages in dependency order, each dies with the supervisor, all on the bridge address', () => {
@@ -53,7 +53,7 @@ test('components: stages in dependency order, each dies with the supervisor, all
   assert.deepEqual(api.argv.slice(4), ['/usr/bin/node', '/repo/dist/apiserver/main.js', '--etcd-servers', 'http://10.250.4.1:2379', '--listen', '10.250.4.1:6443']);
   assert.deepEqual(api.ready, { tcp: '10.250.4.1:6443' });
   assert.deepEqual(specs.find((s) => s.name === 'etcd')!.ready, { http: 'http://10.250.4.1:2379/health' });
-  assert.deepEqual(specs.find((s) => s.name === 'agent-node-2')!.env, { TUG_INSECURE_REGISTRIES: '10.250.4.1:5000' });
+  assert.deepEqual(specs.find((s) => s.name === 'agent-node-2')!.env, { TUG_INSECURE_REGISTRIES: '10.250.4.1:5000', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' });
 });
 
 test('etcd and the registry keep their data in the state dir and listen on the bridge', () => {
