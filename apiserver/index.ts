@@ -33,6 +33,9 @@ export interface RunningApiServer {
   stop(): Promise<void>;
 }
 
+/** The largest etcd response the apiserver takes, as the largest it sends (server.ts). */
+const MAX_ETCD_RESPONSE_BYTES = 512 * 1024 * 1024;
+
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const log = opts.log ?? createLogger('apiserver');
   const serviceRanges = opts.serviceRanges ?? DEFAULT_SERVICE_RANGES;
@@ -40,8 +43,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const etcd = new Etcd3({
     hosts: opts.etcdServers,
     dialTimeout: 5000,
-    // channelz (gRPC's introspection, unused here) would track every call
-    grpcOptions: { 'grpc.enable_channelz': 0 },
+    grpcOptions: {
+      // channelz (gRPC's introspection, unused here) would track every call
+      'grpc.enable_channelz': 0,
+      // A whole resource comes back in one range response (1,000 Nodes are over
+      // gRPC's default 4 MiB); the same ceiling as the API's own responses.
+      'grpc.max_receive_message_length': MAX_ETCD_RESPONSE_BYTES,
+    },
   });
   const registry = new Registry(etcd, log, undefined, opts.watchWindow, serviceRanges);
   const finalizer = new NamespaceFinalizer(registry, log);
