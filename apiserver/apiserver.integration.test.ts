@@ -362,6 +362,40 @@ describe('concurrency and watch', () => {
     for (let i = 1; i < revs.length; i++) assert.ok(revs[i]! > revs[i - 1]!);
   });
 
+  test('writes start from the watch cache\'s copy, but never act on a stale one', async () => {
+    // A watcher makes the apiserver follow pods; changes written straight to etcd reach that
+    // copy only a moment later, so each write below starts from a stale guess.
+    const w = client.watch('Pod', { namespace: 'default', resourceVersion: (await client.list('Pod', { namespace: 'default' })).resourceVersion });
+    const stored = async (name: string) => decode<T.Pod>('Pod', (await raw.get(`/registry/pods/default/${name}`).buffer())!);
+    const behindItsBack = async (p: T.Pod) => raw.put(`/registry/pods/default/${p.metadata!.name}`).value(Buffer.from(encode('Pod', { ...p, metadata: { ...p.metadata, resourceVersion: undefined } })));
+    const settle = () => new Promise((r) => setTimeout(r, 300));
+    try {
+      for (let i = 0; i < 5; i++) {
+        const name = `guess-${i}`;
+        const made = await client.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: podSpec } as T.Pod);
+        await settle(); // the cache has the pod now
+        // status set behind the apiserver's back: an update from the cache's copy would drop it
+        await behindItsBack({ ...(await stored(name)), status: { phase: 'Running' } });
+        const relabelled = await client.update({ ...made, metadata: { ...made.metadata, resourceVersion: undefined, labels: { v: String(i) } } });
+        assert.equal(relabelled.status?.phase, 'Running');
+        assert.equal((await client.get('Pod', 'default', name)).status?.phase, 'Running');
+        // an update naming the revision the cache may still hold is a conflict
+        await expectCode(client.update({ ...relabelled, metadata: { ...relabelled.metadata, resourceVersion: made.metadata!.resourceVersion } }), 'Conflict');
+        // bound behind its back: a bind from the cache's copy would bind it twice
+        await behindItsBack({ ...(await stored(name)), spec: { ...podSpec, nodeName: 'elsewhere' } });
+        const e = await expectCode(client.bind('default', name, 'node-x'), 'Conflict');
+        assert.match(e.message, /already assigned to node "elsewhere"/);
+        // replaced behind its back: a delete with the old uid is refused, with the new one done
+        await behindItsBack({ ...(await stored(name)), metadata: { ...(await stored(name)).metadata, uid: `new-${i}` } });
+        await expectCode(client.delete('Pod', 'default', name, { preconditions: { uid: made.metadata!.uid! } }), 'Conflict');
+        await client.delete('Pod', 'default', name, { preconditions: { uid: `new-${i}` }, gracePeriodSeconds: 0 });
+        assert.equal((await raw.get(`/registry/pods/default/${name}`).buffer()), null);
+      }
+    } finally {
+      w.stop();
+    }
+  });
+
   test('a watch resumes from a revision older than the watch cache window (history from etcd)', async () => {
     // a fresh apiserver's cache starts now; resuming from before its start must still work
     const before = await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hist' }, data: { v: '0' } } as T.ConfigMap);

@@ -206,28 +206,69 @@ export class Registry {
     const namespace = info.namespaced ? md.namespace || 'default' : undefined;
     const wanted = parseRev(md.resourceVersion, 'metadata.resourceVersion');
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.store.get(info, namespace, md.name);
-      if (wanted !== undefined && wanted !== cur.rev) throw conflict(info, md.name);
-      if (md.uid && md.uid !== cur.obj.metadata?.uid) {
-        throw new ApiError('Conflict', `${resourceName(info)} "${md.name}" was replaced (uid ${md.uid} is gone); get it again`);
+      const guessed = attempt === 0 && !dryRun ? this.guess(info, namespace, md.name) : undefined;
+      const cur = guessed ?? (await this.store.get(info, namespace, md.name));
+      let result: { done: AnyObject } | 'unchanged' | 'lost';
+      try {
+        result = await this.writeOnce(info, input, namespace, wanted, cur, dryRun, prepare);
+      } catch (e) {
+        // a refusal decided on a guess is decided again on what etcd holds
+        if (guessed) continue;
+        throw e;
       }
-      const prepared = prepare(info, { ...input, metadata: { ...md, namespace } } as AnyObject, cur.obj);
-      applyDefaults(prepared, info, cur.obj);
-      this.check(info, prepared, cur.obj);
-      const { obj: allocated, side } = await this.allocate(info, prepared, cur.obj);
-      const next = withGeneration(allocated, cur.obj);
-      if (semanticEqual(next, cur.obj)) return cur.obj;
-      if (dryRun) return next;
-      if (readyToRemove(next)) {
-        const gone = await this.store.compareAndDelete(info, namespace, md.name, cur.rev, this.heldKeys(info, cur.obj));
-        if (gone !== undefined) return { ...next, metadata: { ...next.metadata, resourceVersion: String(gone) } };
-      } else {
-        const written = await this.store.compareAndSwap(info, next, cur.rev, side);
-        if (written) return written;
+      if (result === 'unchanged') {
+        if (guessed) continue;
+        return cur.obj;
       }
-      if (wanted !== undefined) throw conflict(info, md.name);
+      if (result !== 'lost') return result.done;
+      if (wanted !== undefined && !guessed) throw conflict(info, md.name);
       if (attempt > 50) throw new ApiError('Conflict', `${resourceName(info)} "${md.name}" keeps changing; try again`);
     }
+  }
+
+  /** One attempt of write() against `cur`: 'lost' when another writer changed the object first. */
+  private async writeOnce(
+    info: KindInfo,
+    input: AnyObject,
+    namespace: string | undefined,
+    wanted: number | undefined,
+    cur: Stored,
+    dryRun: boolean,
+    prepare: (info: KindInfo, next: AnyObject, old: AnyObject) => AnyObject,
+  ): Promise<{ done: AnyObject } | 'unchanged' | 'lost'> {
+    const md = input.metadata ?? {};
+    const name = md.name!;
+    if (wanted !== undefined && wanted !== cur.rev) throw conflict(info, name);
+    if (md.uid && md.uid !== cur.obj.metadata?.uid) {
+      throw new ApiError('Conflict', `${resourceName(info)} "${name}" was replaced (uid ${md.uid} is gone); get it again`);
+    }
+    const prepared = prepare(info, { ...input, metadata: { ...md, namespace } } as AnyObject, cur.obj);
+    applyDefaults(prepared, info, cur.obj);
+    this.check(info, prepared, cur.obj);
+    const { obj: allocated, side } = await this.allocate(info, prepared, cur.obj);
+    const next = withGeneration(allocated, cur.obj);
+    if (semanticEqual(next, cur.obj)) return 'unchanged';
+    if (dryRun) return { done: next };
+    if (readyToRemove(next)) {
+      const gone = await this.store.compareAndDelete(info, namespace, name, cur.rev, this.heldKeys(info, cur.obj));
+      if (gone !== undefined) return { done: { ...next, metadata: { ...next.metadata, resourceVersion: String(gone) } } };
+    } else {
+      const written = await this.store.compareAndSwap(info, next, cur.rev, side);
+      if (written) return { done: written };
+    }
+    return 'lost';
+  }
+
+  /**
+   * The object as this apiserver's watch cache last saw it, when it has it:
+   * a first guess for a read-modify-write that saves the read from etcd.
+   * Every write made from it is guarded by its revision (which pins the exact
+   * stored value), and every refusal or no-op decided on it is decided again
+   * on a fresh read, so a stale guess costs a retry, never a wrong answer.
+   */
+  private guess<O extends AnyObject>(info: KindInfo, namespace: string | undefined, name: string): Stored<O> | undefined {
+    const seen = this.caches.peek(info)?.latestValue(objectKey(info, namespace, name));
+    return seen && { obj: this.store.decodeValue<O>(info, seen.value, seen.rev), rev: seen.rev };
   }
 
   update(input: AnyObject, dryRun = false): Promise<AnyObject> {
@@ -256,15 +297,22 @@ export class Registry {
     }
     const wanted = parseRev(opts.resourceVersion, 'preconditions.resourceVersion');
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.store.get(info, ns, name);
-      if (opts.uid && opts.uid !== cur.obj.metadata?.uid) {
-        throw new ApiError('Conflict', `Precondition failed for ${resourceName(info)} "${name}": UID in precondition: ${opts.uid}, UID in object meta: ${cur.obj.metadata?.uid}`);
-      }
-      if (wanted !== undefined && wanted !== cur.rev) {
-        throw new ApiError('Conflict', `Precondition failed for ${resourceName(info)} "${name}": resourceVersion in precondition: ${wanted}, in object meta: ${cur.rev}`);
-      }
+      const guessed = attempt === 0 && !opts.dryRun ? this.guess(info, ns, name) : undefined;
+      const cur = guessed ?? (await this.store.get(info, ns, name));
+      // refusals and no-ops are decided on what etcd holds, never on a guess
+      const refusal =
+        opts.uid && opts.uid !== cur.obj.metadata?.uid
+          ? `UID in precondition: ${opts.uid}, UID in object meta: ${cur.obj.metadata?.uid}`
+          : wanted !== undefined && wanted !== cur.rev
+            ? `resourceVersion in precondition: ${wanted}, in object meta: ${cur.rev}`
+            : undefined;
+      if (refusal && guessed) continue;
+      if (refusal) throw new ApiError('Conflict', `Precondition failed for ${resourceName(info)} "${name}": ${refusal}`);
       const plan = planDelete(info, cur.obj, opts, this.clock);
-      if (plan.action === 'none') return { object: cur.obj, deleted: false };
+      if (plan.action === 'none') {
+        if (guessed) continue;
+        return { object: cur.obj, deleted: false };
+      }
       if (opts.dryRun) return { object: plan.action === 'mark' ? plan.obj : cur.obj, deleted: plan.action === 'remove' };
       if (plan.action === 'remove') {
         const rev = await this.store.compareAndDelete(info, ns, name, cur.rev, this.heldKeys(info, cur.obj));
@@ -299,7 +347,7 @@ export class Registry {
       const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
       conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: timestamp(this.clock.now()) });
       return { ...pod, spec: { ...pod.spec, nodeName }, status: { ...pod.status, conditions } };
-    });
+    }, () => this.guess<Pod>(info, ns, name));
     return obj;
   }
 

@@ -160,11 +160,24 @@ export class EtcdStore {
     namespace: string | undefined,
     name: string,
     mutate: (current: O, rev: number) => O | undefined,
+    /** a first guess at the current object (the watch cache's), tried before reading etcd */
+    guess?: () => Stored<O> | undefined,
   ): Promise<{ obj: O; changed: boolean }> {
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.get<O>(info, namespace, name);
-      const next = mutate(cur.obj, cur.rev);
-      if (!next) return { obj: cur.obj, changed: false };
+      const guessed = attempt === 0 ? guess?.() : undefined;
+      const cur = guessed ?? (await this.get<O>(info, namespace, name));
+      let next: O | undefined;
+      try {
+        next = mutate(cur.obj, cur.rev);
+      } catch (e) {
+        // a refusal decided on a guess is decided again on what etcd holds
+        if (guessed) continue;
+        throw e;
+      }
+      if (!next) {
+        if (guessed) continue;
+        return { obj: cur.obj, changed: false };
+      }
       const written = await this.compareAndSwap(info, next, cur.rev);
       if (written) return { obj: written, changed: true };
       if (attempt > 50) throw new ApiError('Conflict', `${resourceName(info)} "${name}" keeps changing; try again`);

@@ -143,6 +143,18 @@ export class ResourceWatchCache {
     return this.watcher ? 1 : 0;
   }
 
+  /**
+   * The key's value as of its latest change in the window, while this cache
+   * follows etcd; undefined when deleted or not changed within the window.
+   * A guess (the cache may lag etcd): a write made from it must be guarded
+   * by its revision.
+   */
+  latestValue(key: string): { value: Buffer; rev: number } | undefined {
+    if (!this.watcher) return undefined;
+    const e = this.latest.get(key);
+    return e?.value && e.type !== 'DELETED' ? { value: e.value, rev: e.rev } : undefined;
+  }
+
   /** changes the window holds now */
   get windowSize(): number {
     return this.window.length - this.windowHead;
@@ -312,6 +324,8 @@ function tooOld(info: KindInfo, rev: number): ApiError {
 /** The watch caches of all resources, one etcd watch each. */
 export class WatchCaches {
   private readonly caches = new Map<string, Promise<ResourceWatchCache>>();
+  /** the caches that have started */
+  private readonly started = new Map<string, ResourceWatchCache>();
 
   constructor(
     private readonly etcd: Etcd3,
@@ -334,11 +348,19 @@ export class WatchCaches {
     let c = this.caches.get(info.resource);
     if (!c) {
       const cache = new ResourceWatchCache(this.etcd, this.store, info, this.log, this.capacity);
-      c = cache.start(from).then(() => cache);
+      c = cache.start(from).then(() => {
+        if (!this.stopped) this.started.set(info.resource, cache);
+        return cache;
+      });
       this.caches.set(info.resource, c);
       c.catch(() => this.caches.delete(info.resource));
     }
     return c;
+  }
+
+  /** The resource's cache if one runs already (never starts one). */
+  peek(info: KindInfo): ResourceWatchCache | undefined {
+    return this.started.get(info.resource);
   }
 
   /** etcd watches held by the caches (history watches excluded) */
@@ -352,6 +374,7 @@ export class WatchCaches {
     this.stopped = true;
     const all = [...this.caches.values()];
     this.caches.clear();
+    this.started.clear();
     await Promise.all(all.map(async (c) => (await c.catch(() => undefined))?.stop()));
   }
 }
