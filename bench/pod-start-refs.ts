@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pod } from '../lib/api/generated/types.js';
 import { pssBytes } from './node-memory.js';
+import { childrenCpuSeconds } from './procs.js';
 import { percentiles, type Percentiles } from './stats.js';
 
 export const RUNC = '/usr/sbin/runc';
@@ -106,9 +107,15 @@ export function floorSpec(template: Record<string, unknown>, o: { rootfs: string
   return spec;
 }
 
+export interface FloorRun {
+  latency: Percentiles;
+  /** CPU of the `runc run` processes (and what they waited for), per container, ms */
+  cpuMsPerContainer?: number;
+}
+
 export interface FloorBench {
   /** one run: `pods` containers started at once; per-container spawn → `runc run -d` exit */
-  run(): Promise<Percentiles>;
+  run(): Promise<FloorRun>;
   cleanup(): Promise<void>;
 }
 
@@ -144,7 +151,9 @@ export async function prepareFloor(o: { dir: string; registryImage: string; args
   onExit.add(atExit);
   return {
     async run() {
+      const cpu0 = childrenCpuSeconds();
       const results = await Promise.all(ids.map((id) => runTimed(RUNC, [`--root=${root}`, 'run', '--detach', '--bundle', join(o.dir, 'bundles', id), id])));
+      const cpu1 = childrenCpuSeconds();
       const failed = results.find((r) => r.code !== 0);
       // Not running any more (a process that could not start) means the timing is not a start's.
       const states = await Promise.all(ids.map((id) => runTimed(RUNC, [`--root=${root}`, 'state', id])));
@@ -152,7 +161,8 @@ export async function prepareFloor(o: { dir: string; registryImage: string; args
       await removeAll();
       if (failed) throw new Error(`runc run failed: ${(failed.stderr || failed.stdout).trim().slice(0, 500)}`);
       if (notRunning) throw new Error(`${notRunning} of ${ids.length} floor containers were not running after \`runc run -d\``);
-      return percentiles(results.map((r) => r.ms));
+      const latency = percentiles(results.map((r) => r.ms));
+      return cpu0 === undefined || cpu1 === undefined ? { latency } : { latency, cpuMsPerContainer: ((cpu1 - cpu0) * 1000) / ids.length };
     },
     async cleanup() {
       await removeAll();
