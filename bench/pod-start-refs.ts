@@ -7,7 +7,7 @@
 // once the pod's containers run.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pod } from '../lib/api/generated/types.js';
@@ -107,6 +107,30 @@ export function floorSpec(template: Record<string, unknown>, o: { rootfs: string
   return spec;
 }
 
+/** The top-level cgroups of these ids in every hierarchy (v1 and v2), removed where empty; returns those still there. */
+export function removeCgroups(ids: readonly string[], root = '/sys/fs/cgroup'): string[] {
+  let hierarchies: string[];
+  try {
+    // v2 mounts the groups right at the root; v1 (and hybrid) one directory per hierarchy.
+    hierarchies = [root, ...readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(root, d.name))];
+  } catch {
+    return [];
+  }
+  const left: string[] = [];
+  for (const h of hierarchies) {
+    for (const id of ids) {
+      const dir = join(h, id);
+      if (!existsSync(dir)) continue;
+      try {
+        rmdirSync(dir);
+      } catch {
+        left.push(dir);
+      }
+    }
+  }
+  return left;
+}
+
 export interface FloorRun {
   latency: Percentiles;
   /** CPU of the `runc run` processes (and what they waited for), per container, ms */
@@ -143,9 +167,14 @@ export async function prepareFloor(o: { dir: string; registryImage: string; args
   }
   const removeAll = async () => {
     await Promise.all(ids.map((id) => runTimed(RUNC, [`--root=${root}`, 'delete', '--force', id])));
+    // runc gives up on a cgroup whose killed process is not reaped yet (30 at once on busy cores): retry.
+    for (let attempt = 0; attempt < 20 && removeCgroups(ids).length; attempt++) await sleep(100);
+    const left = removeCgroups(ids);
+    if (left.length) throw new Error(`could not remove cgroups ${left.slice(0, 3).join(', ')}${left.length > 3 ? ` and ${left.length - 3} more` : ''}`);
   };
   const atExit = () => {
     for (const id of ids) spawnSync(RUNC, [`--root=${root}`, 'delete', '--force', id], { stdio: 'ignore' });
+    removeCgroups(ids);
     rmSync(o.dir, { recursive: true, force: true });
   };
   onExit.add(atExit);
