@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { numFeasibleNodesToFind } from '../scheduler/index.js';
 import { runApiBench, type ApiBenchResult, type Cell } from './api.js';
 import { bareNodeRss, footprintRows } from './footprint.js';
-import { fmtPercentiles, runPodStartBench, type PodStartResult } from './pod-start.js';
+import { fmtCpuPerPod, fmtPercentiles, runPodStartBench, type PodStartResult } from './pod-start.js';
 import { formatSummary, summariseProfiles } from './profile.js';
 import { DIST } from './procs.js';
 import { fmtCores, fmtMB, fmtMs, fmtRate, fmtRatio, machine, markdown, textTable, type BenchReport, type Row, type TargetRow } from './report.js';
@@ -138,10 +138,10 @@ const cpuPerRequest = (c: Cell) => {
 
 // What bounds the pod-start and agent figures where they miss (findings 5–7 below).
 const POD_START_BOUND = (p: PodStartResult) =>
-  `bare runc alone, ${SCALE.podStart.pods} at once: ${fmtPercentiles(p.floor)}; a tugboat pod is two runc containers (pause and the pod's own) plus its network, cgroup and mounts; ` +
-  `cores used while the pods started: ${p.oneNodeCpu ? fmtCores(p.oneNodeCpu) : 'n/a'}; finding 5 below`;
-const AGENT_RSS_BOUND = 'finding 6 below';
-const PER_POD_BOUND = 'finding 7 below';
+  `CPU: a pod took ${fmtCpuPerPod(p.oneNodeCpuPerPod)} of CPU where a bare \`runc run\` took ${fmtMs(p.floorCpuMs)} (bare runc, ${SCALE.podStart.pods} at once: ${fmtPercentiles(p.floor)}); ` +
+  `cores used while the pods started: ${p.oneNodeCpu ? fmtCores(p.oneNodeCpu) : 'n/a'} of ${m.cores}; finding 5 below`;
+const AGENT_RSS_BOUND = 'what the Node.js runtime and the agent\'s modules take before any pod (see "real agent RSS with 0 pods"); finding 6 below';
+const PER_POD_BOUND = 'conmon per container and the pause processes (see "memory per pod outside the containers")';
 const notRun = (what: string) => (only.has('pod-start') ? `not measured: ${podStart?.problems.join('; ') || 'see the log'}` : `not run (--only ${[...only].join(',')}; ${what})`);
 {
   const p = podStart?.oneNode;
@@ -259,6 +259,18 @@ const FINDINGS = [
   'Finding 4 (memory): an idle apiserver is about 80 MB RSS; 3,000 pods created then updated took it to about 160 MB with no watcher. Each watched resource keeps a window of 10,000 changes with both the new and the previous object decoded, and events queued for a lagging watch stream (finding 2) sit in memory too; V8 also lets its heap grow well before collecting.',
 ];
 
+// Written by hand (2026-11-29, 1-node clusters on this 2-core machine while other work used about one core), not re-measured by each run.
+const POD_START_FINDINGS = [
+  'Finding 5 (pod start): what bounds it is CPU per pod. A tugboat pod is a network namespace (`unshare`), the CNI bridge, host-local and loopback plugins, a pod cgroup, a tmpfs for /dev/shm, an overlay mount, and two runc containers (pause and the pod\'s own), each created through conmon (`runc create`) and started with `runc start`; then a status write. ' +
+    'While 30 pods started, the agent process, the programs it ran and the pod cgroups (runc init, pause) together used about 300 ms of CPU per pod (the "CPU per pod" note above: about 90 ms the agent, 140 ms the programs it runs, 80 ms the pod cgroups) against 20–25 ms per bare `runc run`, so 30 pods need several seconds of both cores whatever runs in parallel: p50 ≤ 300 ms for 30 at once is about what bare runc alone achieves here. ' +
+    'An inspector CPU profile of the agent during a 30-pod start showed its event loop busy nearly all the time, a third of it inside child_process.spawn, which returns only once the child has exec\'d (a fork of the agent, then a wait for the child to get a core). Fixed in the agent: container states came from forking `runc state` about ten times per pod — now read from the files runc keeps (state.json, the init\'s /proc/<pid>/stat, exec.fifo, the freezer), by runc\'s own rule, with `runc state` as the fallback (agent/runtime/runc-state.ts, checked against runc in runc.integration.test.ts); ' +
+    'each pod was synced again on its own status write; meta.json, conmon.pid and sandbox.json were re-read at every look; tools run by bare name made every child try each PATH entry; each new pod read the whole mount table three times; and all pods were started at once, so all finished late — now at most 4 per cpu make sandboxes and start containers at a time, the containers of started pods first (agent/pods/start-gate.ts; on this machine, alternating runs on two clusters, the median pod came about a fifth sooner with the slowest no later). ' +
+    'Processes forked per pod went from about 20 to 9 (unshare, 2 CNI plugins, 2 mounts, 2 conmon, 2 `runc start`). Further steps: spawning from a small helper process instead of the agent\'s (the fork and the wait leave its event loop), one mount less (the shm tmpfs), or a runtime call that makes a whole sandbox at once.',
+  'Finding 6 (agent memory): an empty Node.js process is about 41–43 MB RSS here, 34 MB of it the node binary\'s pages; importing the agent\'s modules (gRPC, the protobuf schema, pino, proxy, DNS) takes a process to about 64 MB before it does anything, and the running agent\'s live heap after a GC is about 13 MB with or without 30 pods. ' +
+    'Most of the rest was allocator slack: V8\'s young generation (16 MB semi-spaces by default), a glibc malloc arena per thread, and glibc\'s heap fragmented by the 64 KB buffers every child process\'s output is read into. `tug cluster up` now runs the agent with `--max-semi-space-size=1`, `MALLOC_ARENA_MAX=2` and `MALLOC_MMAP_THRESHOLD_=65536` (cli/cluster/components.ts): by hand, RSS went from about 101 to 72–78 MB idle and from 104–124 to 86–89 MB with 30 pods after three rounds of 30. ' +
+    'What is left above 80 MB is the runtime and the agent\'s code, plus V8 keeping its old generation committed after bursts; going lower means fewer modules in the agent process (e.g. the Service proxy and DNS as their own small processes), or counting the node binary\'s shared pages once (PSS).',
+];
+
 notes.push(
   'Processes: etcd is the Debian etcd 3.4 binary started by lib/testing/etcd.ts (single member, data dir on the local disk, so every write waits for an fsync). ' +
     'The apiserver, scheduler and controller-manager run as separate processes (`node dist/<component>/main.js`) with TUG_LOG_LEVEL=warn, so their RSS and CPU are read from /proc and the load generator does not share their event loop. ' +
@@ -287,6 +299,7 @@ if (podStart) {
     `Pod start references, ${SCALE.podStart.pods} at once, on the same machine right after a tugboat run: bare \`runc run --detach\` of the same busybox rootfs (copied from the cluster\'s registry with skopeo, unpacked once with \`umoci raw unpack\`, shared read-only by one bundle per container made from \`runc spec\`) and the same command, timed from spawning runc to its exit (runc has then started the process; every container is checked running); ` +
       `and \`podman kube play\` of the very manifest tugboat is given (one file per pod, ${SCALE.podStart.pods} commands at once, image pulled into podman's storage from the same registry first, one warm-up pod first so podman has built its pause image and network), timed from spawning podman to its exit, when the pod's containers run; podman is at its quickest so: one play of a ${SCALE.podStart.pods}-pod file starts them one after another.`,
     ...podStart.problems.map((p) => `Pod start could not measure everything: ${p}`),
+    ...POD_START_FINDINGS,
   );
 }
 const report: BenchReport = {

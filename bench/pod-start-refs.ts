@@ -7,11 +7,12 @@
 // once the pod's containers run.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pod } from '../lib/api/generated/types.js';
 import { pssBytes } from './node-memory.js';
+import { childrenCpuSeconds } from './procs.js';
 import { percentiles, type Percentiles } from './stats.js';
 
 export const RUNC = '/usr/sbin/runc';
@@ -106,9 +107,39 @@ export function floorSpec(template: Record<string, unknown>, o: { rootfs: string
   return spec;
 }
 
+/** The top-level cgroups of these ids in every hierarchy (v1 and v2), removed where empty; returns those still there. */
+export function removeCgroups(ids: readonly string[], root = '/sys/fs/cgroup'): string[] {
+  let hierarchies: string[];
+  try {
+    // v2 mounts the groups right at the root; v1 (and hybrid) one directory per hierarchy.
+    hierarchies = [root, ...readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(root, d.name))];
+  } catch {
+    return [];
+  }
+  const left: string[] = [];
+  for (const h of hierarchies) {
+    for (const id of ids) {
+      const dir = join(h, id);
+      if (!existsSync(dir)) continue;
+      try {
+        rmdirSync(dir);
+      } catch {
+        left.push(dir);
+      }
+    }
+  }
+  return left;
+}
+
+export interface FloorRun {
+  latency: Percentiles;
+  /** CPU of the `runc run` processes (and what they waited for), per container, ms */
+  cpuMsPerContainer?: number;
+}
+
 export interface FloorBench {
   /** one run: `pods` containers started at once; per-container spawn → `runc run -d` exit */
-  run(): Promise<Percentiles>;
+  run(): Promise<FloorRun>;
   cleanup(): Promise<void>;
 }
 
@@ -136,15 +167,22 @@ export async function prepareFloor(o: { dir: string; registryImage: string; args
   }
   const removeAll = async () => {
     await Promise.all(ids.map((id) => runTimed(RUNC, [`--root=${root}`, 'delete', '--force', id])));
+    // runc gives up on a cgroup whose killed process is not reaped yet (30 at once on busy cores): retry.
+    for (let attempt = 0; attempt < 20 && removeCgroups(ids).length; attempt++) await sleep(100);
+    const left = removeCgroups(ids);
+    if (left.length) throw new Error(`could not remove cgroups ${left.slice(0, 3).join(', ')}${left.length > 3 ? ` and ${left.length - 3} more` : ''}`);
   };
   const atExit = () => {
     for (const id of ids) spawnSync(RUNC, [`--root=${root}`, 'delete', '--force', id], { stdio: 'ignore' });
+    removeCgroups(ids);
     rmSync(o.dir, { recursive: true, force: true });
   };
   onExit.add(atExit);
   return {
     async run() {
+      const cpu0 = childrenCpuSeconds();
       const results = await Promise.all(ids.map((id) => runTimed(RUNC, [`--root=${root}`, 'run', '--detach', '--bundle', join(o.dir, 'bundles', id), id])));
+      const cpu1 = childrenCpuSeconds();
       const failed = results.find((r) => r.code !== 0);
       // Not running any more (a process that could not start) means the timing is not a start's.
       const states = await Promise.all(ids.map((id) => runTimed(RUNC, [`--root=${root}`, 'state', id])));
@@ -152,7 +190,8 @@ export async function prepareFloor(o: { dir: string; registryImage: string; args
       await removeAll();
       if (failed) throw new Error(`runc run failed: ${(failed.stderr || failed.stdout).trim().slice(0, 500)}`);
       if (notRunning) throw new Error(`${notRunning} of ${ids.length} floor containers were not running after \`runc run -d\``);
-      return percentiles(results.map((r) => r.ms));
+      const latency = percentiles(results.map((r) => r.ms));
+      return cpu0 === undefined || cpu1 === undefined ? { latency } : { latency, cpuMsPerContainer: ((cpu1 - cpu0) * 1000) / ids.length };
     },
     async cleanup() {
       await removeAll();

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyNodeProcess, kbField, memoryCgroup, parseCgroupFile, perPodOverhead, totalsByRole } from './node-memory.js';
-import { floorSpec, parsePidPairs, parsePodmanPs, podProcess } from './pod-start-refs.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { floorSpec, parsePidPairs, parsePodmanPs, podProcess, removeCgroups } from './pod-start-refs.js';
 import { latencyRatios, podStartManifest } from './pod-start.js';
 
 const node = { cgroupPath: '/tugboat-ps-1/node-1', stateDir: '/tmp/x/state/nodes/node-1' };
@@ -88,4 +91,21 @@ test('latency ratios name each reference, n/a where one is missing', () => {
     'p50 4.00× runc, n/a podman; p99 4.00× runc, n/a podman',
   );
   assert.equal(latencyRatios(undefined, []), 'n/a');
+});
+
+test('floor cgroups are removed from every hierarchy; ones that cannot be are reported', () => {
+  const root = mkdtempSync(join(tmpdir(), 'tug-cg-'));
+  try {
+    for (const h of ['memory', 'cpu']) mkdirSync(join(root, h, 'tugbench-floor-x-0'), { recursive: true });
+    mkdirSync(join(root, 'pids', 'tugbench-floor-x-1'), { recursive: true });
+    // Not empty: rmdir fails, as it does for a cgroup that still has a process.
+    writeFileSync(join(root, 'pids', 'tugbench-floor-x-1', 'f'), '');
+    mkdirSync(join(root, 'memory', 'someone-else'));
+    assert.deepEqual(removeCgroups(['tugbench-floor-x-0', 'tugbench-floor-x-1'], root), [join(root, 'pids', 'tugbench-floor-x-1')]);
+    assert.deepEqual(removeCgroups(['tugbench-floor-x-0'], root), []);
+    assert.deepEqual(removeCgroups(['someone-else-not-asked'], root), []);
+    assert.deepEqual(removeCgroups(['x'], join(root, 'missing')), []);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

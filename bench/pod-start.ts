@@ -114,12 +114,18 @@ async function watchPods(c: E2eCluster): Promise<{ events: PodEvents; watch: Wat
   return { events, watch };
 }
 
+const AGENT = 'agent processes';
+const CHILDREN = 'programs they run (runc, conmon, CNI, mount)';
+const PODS = 'pod cgroups (runc init, pause, the containers)';
+
 interface TugRun {
   latency: Percentiles;
   /** pods per node */
   placement: Map<string, number>;
   /** cores used meanwhile: agent process(es), their cgroups' children, components */
   cpu: Map<string, number>;
+  /** CPU ms per pod on the node(s): the agent process, what it runs, the pod cgroups */
+  cpuPerPod: Map<string, number>;
 }
 
 interface ClusterRunOptions {
@@ -235,14 +241,14 @@ async function measureCluster(o: ClusterRunOptions): Promise<ClusterResult> {
       const nodeTotal = cluster.plan.nodes.reduce((s, n, i) => s + ((cgroupCpuSeconds(n.cgroupPath) ?? Number.NaN) - podsCg[i]!), 0) / wall;
       const agentProc = [...agentPids.keys()].reduce((s, k) => s + (cpu.get(k) ?? 0), 0);
       for (const k of agentPids.keys()) cpu.delete(k);
-      const summary = new Map<string, number>([['agent processes', agentProc]]);
+      const summary = new Map<string, number>([[AGENT, agentProc]]);
       // CpuMeter's "others" is the machine minus the pids it knows, so the agents' children and the pods are in it: take them out.
       let others = cpu.get('others') ?? 0;
       if (Number.isFinite(agentTree)) {
-        summary.set('their children (runc, conmon, CNI, mount)', agentTree - agentProc);
+        summary.set(CHILDREN, agentTree - agentProc);
         others -= agentTree - agentProc;
         if (Number.isFinite(nodeTotal)) {
-          summary.set('pod processes', nodeTotal - agentTree);
+          summary.set(PODS, nodeTotal - agentTree);
           others -= nodeTotal - agentTree;
         }
       }
@@ -252,7 +258,8 @@ async function measureCluster(o: ClusterRunOptions): Promise<ClusterResult> {
       const latency = percentiles(names.map((n) => ev.running.get(n)! - created.get(n)!));
       const placement = new Map<string, number>();
       for (const n of names) placement.set(ev.nodeOf.get(n) ?? '?', (placement.get(ev.nodeOf.get(n) ?? '?') ?? 0) + 1);
-      runs.push({ latency, placement, cpu: summary });
+      const cpuPerPod = new Map([AGENT, CHILDREN, PODS].filter((k) => summary.has(k)).map((k) => [k, (summary.get(k)! * wall * 1000) / scale.pods] as [string, number]));
+      runs.push({ latency, placement, cpu: summary, cpuPerPod });
       log(`pod-start: ${o.nodes} node(s), run ${r + 1}/${o.runs}: create → Running p50 ${fmtMs(latency.p50)}, p90 ${fmtMs(latency.p90)}, p99 ${fmtMs(latency.p99)}; cores ${fmtCores(summary)}`);
 
       if (o.footprint && r === o.runs - 1) {
@@ -291,9 +298,20 @@ export interface PodStartResult {
   footprint?: AgentFootprint;
   /** podman's own per-pod helpers (conmon ×2, infra), PSS per pod */
   peerPerPod?: number;
-  /** per run, the cores used during the 1-node runs */
+  /** the cores used during the 1-node runs (median per part) */
   oneNodeCpu?: Map<string, number>;
+  /** CPU ms per pod during the 1-node runs, by part (median per part) */
+  oneNodeCpuPerPod?: Map<string, number>;
+  /** CPU ms per bare `runc run` (median of the runs) */
+  floorCpuMs?: number;
   problems: string[];
+}
+
+/** `250 ms (agent processes 80 ms, …)` */
+export function fmtCpuPerPod(m: Map<string, number> | undefined): string {
+  if (!m?.size) return 'n/a';
+  const total = [...m.values()].reduce((a, b) => a + b, 0);
+  return `${fmtMs(total)} (${[...m].map(([k, v]) => `${k} ${fmtMs(v)}`).join(', ')})`;
 }
 
 export const fmtPercentiles = (p: Percentiles | undefined) => (p ? `p50 ${fmtMs(p.p50)}, p90 ${fmtMs(p.p90)}, p99 ${fmtMs(p.p99)}` : 'n/a');
@@ -309,6 +327,7 @@ export async function runPodStartBench(o: { scale: PodStartScale; log: (line: st
   const { scale, log } = o;
   const problems: string[] = [];
   const floorRuns: Percentiles[] = [];
+  const floorCpu: number[] = [];
   const peerRuns: Percentiles[] = [];
   let floor: FloorBench | undefined;
   let peer: PeerBench | undefined;
@@ -341,9 +360,10 @@ export async function runPodStartBench(o: { scale: PodStartScale; log: (line: st
       beside: async (run) => {
         if (floor) {
           try {
-            const p = await floor.run();
-            floorRuns.push(p);
-            log(`pod-start: bare runc run -d, ${scale.pods} at once: ${fmtPercentiles(p)}`);
+            const f = await floor.run();
+            floorRuns.push(f.latency);
+            if (f.cpuMsPerContainer !== undefined) floorCpu.push(f.cpuMsPerContainer);
+            log(`pod-start: bare runc run -d, ${scale.pods} at once: ${fmtPercentiles(f.latency)}` + (f.cpuMsPerContainer !== undefined ? `; ${f.cpuMsPerContainer.toFixed(0)} ms of CPU per container` : ''));
           } catch (err) {
             problems.push(`bare runc: ${(err as Error).message}`);
             floor = undefined;
@@ -398,7 +418,8 @@ export async function runPodStartBench(o: { scale: PodStartScale; log: (line: st
       note:
         `median of ${one?.runs.length ?? 0} run(s) of each percentile (p99 of ${scale.pods} is the slowest pod); references: ${floorRuns.length} runc run(s), ${peerRuns.length} podman run(s), each right after a tugboat run; ` +
         `one pod alone on the idle node (the warm-up): ${one ? one.single.map((s) => fmtMs(s)).join(', ') : 'n/a'}; ` +
-        (oneCpu ? `cores used while the pods started: ${fmtCores(oneCpu)}` : ''),
+        (oneCpu ? `cores used while the pods started: ${fmtCores(oneCpu)}; ` : '') +
+        `CPU per pod: ${fmtCpuPerPod(one?.runs.length ? medianByKey(one.runs.map((r) => r.cpuPerPod)) : undefined)}; per bare \`runc run\`: ${floorCpu.length ? fmtMs(median(floorCpu)) : 'n/a'}`,
     },
     {
       section: 'Pod start',
@@ -454,6 +475,8 @@ export async function runPodStartBench(o: { scale: PodStartScale; log: (line: st
     ...(f ? { footprint: f } : {}),
     ...(peerPerPod !== undefined ? { peerPerPod } : {}),
     ...(oneCpu ? { oneNodeCpu: oneCpu } : {}),
+    ...(one?.runs.length ? { oneNodeCpuPerPod: medianByKey(one.runs.map((r) => r.cpuPerPod)) } : {}),
+    ...(floorCpu.length ? { floorCpuMs: median(floorCpu) } : {}),
     problems,
   };
 }

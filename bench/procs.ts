@@ -136,6 +136,17 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** CPU seconds of the children this process has waited for (cutime + cstime), undefined when unreadable. */
+export function childrenCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / ticksPerSecond();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Samples the RSS of named processes every intervalMs, keeping each one's peak and last value. */
 export class RssSampler {
   private readonly peak = new Map<string, number>();

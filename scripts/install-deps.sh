@@ -19,7 +19,8 @@ PACKAGES=(
   docker-registry             # a local image registry for tests (nothing is pulled from outside)
   skopeo                      # copies images between local stores and the registry
   umoci                       # unpacks OCI images into runc bundles
-  podman                      # Docker-API engine for testcontainers (e2e etcd)
+  podman                      # Docker-API engine for testcontainers (e2e etcd); `podman kube play`, the pod-start benchmark's peer
+  catatonit                   # the init podman builds its pause image from (only Recommended by podman): kube play pods need it
   ca-certificates             # TLS roots for npm
   attr                        # setfattr: overlay opaque-directory markers when unpacking image layers
   util-linux                  # unshare, nsenter, ipcmk/ipcs, script: namespaces and tty exec

@@ -267,8 +267,10 @@ export class PodWorker {
     return `${this.uid}/${name}`;
   }
 
-  private gated<T>(step: StartStep, fn: () => Promise<T>): Promise<T> {
-    return this.d.startGate ? this.d.startGate.run(step, fn) : fn();
+  /** Runs a start step when the gate lets it; not at all (undefined) if the worker was stopped while it waited. */
+  private gated<T>(step: StartStep, fn: () => Promise<T>): Promise<T | undefined> {
+    const run = () => (this.stopped ? Promise.resolve(undefined) : fn());
+    return this.d.startGate ? this.d.startGate.run(step, run) : run();
   }
 
   private fail(name: string, reason: string, message: string): void {
@@ -393,6 +395,8 @@ export class PodWorker {
         created = true;
         await this.d.runtime.start(id);
       });
+      // Stopped while waiting for the gate: nothing was made; a restarted agent starts it.
+      if (!created) return undefined;
     } catch (err) {
       const startErr = err instanceof ContainerStartError ? err : undefined;
       const reason = startErr?.reason ?? (created ? 'RunContainerError' : 'CreateContainerError');
