@@ -152,7 +152,7 @@ export interface AgentFootprint {
 
 interface ClusterResult {
   runs: TugRun[];
-  /** the warm-up pod alone on an idle node: create → Running */
+  /** one pod alone on an idle node, its image present: create → Running */
   single: number[];
   footprint?: AgentFootprint;
   upMs: number;
@@ -183,20 +183,24 @@ async function measureCluster(o: ClusterRunOptions): Promise<ClusterResult> {
     const agentPid = (node: string) => cluster.component(`agent-${node}`)?.pid;
     const nodes = cluster.plan.nodes.map((n) => n.name);
 
-    // Warm-up: the image onto every node (and the agents' code paths warm), one pod per node.
-    const single: number[] = [];
-    for (const node of nodes) {
-      const name = `warm-${node}`;
+    /** One pod pinned to a node, created, Running, deleted and gone; returns create → Running. */
+    const onePod = async (name: string, node: string) => {
       const pod = podStartManifest(name, image);
       pod.spec!.nodeName = node;
       const t0 = performance.now();
       await cluster.client.create(pod);
       await waitUntil(`${name} Running`, () => (check(), ev.running.has(name)), scale.runTimeoutMs, 10);
-      single.push(ev.running.get(name)! - t0);
+      const ms = ev.running.get(name)! - t0;
       await cluster.client.delete('Pod', NAMESPACE, name);
       await waitUntil(`${name} removed`, () => (check(), ev.gone.has(name)), scale.runTimeoutMs, 50);
-    }
-    log(`pod-start: image on ${nodes.length} node(s); a first pod took ${single.map((s) => fmtMs(s)).join(', ')}`);
+      return ms;
+    };
+    // Warm-up: the image onto every node (and the agents' code paths warm), one pod per node.
+    const pulls: number[] = [];
+    for (const node of nodes) pulls.push(await onePod(`warm-${node}`, node));
+    // Then one pod alone with its image present: the latency without company.
+    const single = [await onePod('alone', nodes[0]!)];
+    log(`pod-start: image on ${nodes.length} node(s) (first pods, pulling it: ${pulls.map((s) => fmtMs(s)).join(', ')}); one pod alone then: ${fmtMs(single[0])}`);
     await o.prepare?.(cluster, image);
 
     let rss0 = Number.NaN;
@@ -417,7 +421,7 @@ export async function runPodStartBench(o: { scale: PodStartScale; log: (line: st
       ratio: latencyRatios(oneP, refs),
       note:
         `median of ${one?.runs.length ?? 0} run(s) of each percentile (p99 of ${scale.pods} is the slowest pod); references: ${floorRuns.length} runc run(s), ${peerRuns.length} podman run(s), each right after a tugboat run; ` +
-        `one pod alone on the idle node (the warm-up): ${one ? one.single.map((s) => fmtMs(s)).join(', ') : 'n/a'}; ` +
+        `one pod alone on the idle node, image present: ${one ? one.single.map((s) => fmtMs(s)).join(', ') : 'n/a'}; ` +
         (oneCpu ? `cores used while the pods started: ${fmtCores(oneCpu)}; ` : '') +
         `CPU per pod: ${fmtCpuPerPod(one?.runs.length ? medianByKey(one.runs.map((r) => r.cpuPerPod)) : undefined)}; per bare \`runc run\`: ${floorCpu.length ? fmtMs(median(floorCpu)) : 'n/a'}`,
     },
@@ -443,7 +447,7 @@ export async function runPodStartBench(o: { scale: PodStartScale; log: (line: st
       value: fmtMB(f?.rss0),
       reference: `empty Node.js process ${fmtMB(bare)}`,
       ratio: fmtRatio(ratio(f?.rss0, bare)),
-      note: 'the agent process alone (VmRSS), on a 1-node cluster after its warm-up pod was removed: running agent, proxy, DNS and the pod workers\' code loaded',
+      note: 'the agent process alone (VmRSS), on a 1-node cluster once its first pods were removed: running agent, proxy, DNS and the pod workers\' code loaded',
     },
     {
       section: 'Footprint',

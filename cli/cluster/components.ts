@@ -114,8 +114,9 @@ export function agentArgs(plan: ClusterPlan, n: NodePlan): string[] {
  * to 16 MB), glibc's malloc arena per thread, and the 64 KB buffers every
  * child process's output is read into (kept in glibc's heap, fragmenting it)
  * made up a quarter of its RSS. With 1 MB semi-spaces, two arenas and those
- * buffers mapped and unmapped on their own, its RSS went from about 101 to
- * 72–78 MB idle and from 104–124 to 86–89 MB with 30 pods (bench/pod-start.ts),
+ * buffers mapped and unmapped on their own, a fresh agent is about 70 MB
+ * instead of 85, and about 83–105 MB with 0 pods and 91–114 MB with 30 after
+ * bursts of 30 pod starts instead of 101 and 122–124 (bench/pod-start.ts),
  * for more frequent, shorter scavenges.
  */
 export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
