@@ -161,7 +161,9 @@ start_service() {
   rm -f "$SOCKET"
   # setsid and closed descriptors: the service outlives this script and must
   # not hold the caller's output pipe open (CI waits for that pipe to close).
-  setsid podman system service --time=0 "unix://$SOCKET" </dev/null >>"$LOG_FILE" 2>&1 &
+  # From /: conmon, which the service starts for each container, fails with
+  # "Failed to get working directory" once the service's own cwd is removed.
+  (cd / && exec setsid podman system service --time=0 "unix://$SOCKET" </dev/null >>"$LOG_FILE" 2>&1) &
   pid=$!
   echo "$pid" >"$PID_FILE"
   for ((i = 0; i < START_TIMEOUT_S * 10; i++)); do
@@ -177,8 +179,18 @@ start_service() {
   exit 1
 }
 
+# A service started from a directory that is gone since cannot start containers
+# (see start_service); it still answers, so only its cwd tells.
+cwd_gone() {
+  [[ $(readlink "/proc/$1/cwd" 2>/dev/null) == *" (deleted)" ]]
+}
+
 if socket_answers; then
-  if [[ $conf_changed -eq 1 ]]; then
+  if pid=$(our_service_pid) && cwd_gone "$pid"; then
+    say "restarting the podman service (pid $pid): the directory it was started from is gone"
+    stop_our_service "$pid"
+    start_service
+  elif [[ $conf_changed -eq 1 ]]; then
     # The service read containers.conf when it started; it must start again to use ours.
     if pid=$(our_service_pid); then
       say "restarting the podman service (pid $pid) to apply $CONF"
