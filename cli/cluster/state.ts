@@ -10,6 +10,7 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ApiError } from '../../lib/errors.js';
 import type { ClusterPlan } from './topology.js';
+import { isRunning } from '../../lib/process-state.js';
 
 export const INDEX_DIR = '/run/tugboat/clusters';
 
@@ -95,17 +96,7 @@ export async function indexedClusters(dir = INDEX_DIR): Promise<string[]> {
 }
 
 /** Whether `pid` is a live process (not a zombie). */
-export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  const state = stat.charAt(stat.lastIndexOf(')') + 2);
-  return state !== 'Z' && state !== 'X';
-}
+export const isAlive = isRunning;
 
 /** The process's arguments; [] when it is gone. */
 export function argsOf(pid: number): string[] {

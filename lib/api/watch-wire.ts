@@ -4,6 +4,7 @@
 // bytes, each framed as one occurrence of its repeated `events` field.
 import type * as T from './generated/types.js';
 import { encode } from './schema.js';
+import { varintLength, writeVarint } from './wire-bytes.js';
 
 /** WatchResponse.events is field 1, length-delimited: tag (1 << 3) | 2. */
 const EVENTS_TAG = 0x0a;
@@ -12,15 +13,6 @@ const EVENTS_TAG = 0x0a;
 export function encodeWatchEvent(ev: T.WatchEvent): Buffer {
   const b = encode('WatchEvent', ev);
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
 }
 
 /** Bytes an encoded event takes inside a WatchResponse. */
@@ -36,12 +28,7 @@ export function frameWatchEvents(events: readonly Buffer[]): Buffer {
   let at = 0;
   for (const e of events) {
     out[at++] = EVENTS_TAG;
-    let n = e.length;
-    while (n >= 0x80) {
-      out[at++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    out[at++] = n;
+    at = writeVarint(out, at, e.length);
     at += e.copy(out, at);
   }
   return out;

@@ -11,7 +11,7 @@ import { messageType } from './schema.js';
 
 const LEN = 2; // wire type of length-delimited fields
 
-function varintLength(n: number): number {
+export function varintLength(n: number): number {
   let len = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 128);
@@ -20,7 +20,7 @@ function varintLength(n: number): number {
   return len;
 }
 
-function writeVarint(out: Buffer, at: number, n: number): number {
+export function writeVarint(out: Buffer, at: number, n: number): number {
   while (n >= 0x80) {
     out[at++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);

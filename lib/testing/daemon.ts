@@ -1,9 +1,12 @@
 // A server binary started for tests (etcd, the image registry): its own
 // throw-away dir, its log kept for error messages, killed with this process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
+import { isRunning } from '../process-state.js';
+
+export { isRunning };
 
 export interface DaemonSpec {
   /** How messages name it, e.g. `etcd`, `the registry`. */
@@ -194,17 +197,4 @@ function waitGoneSync(pid: number, timeoutMs: number): void {
   const deadline = Date.now() + timeoutMs;
   const cell = new Int32Array(new SharedArrayBuffer(4));
   while (Date.now() < deadline && isRunning(pid)) Atomics.wait(cell, 0, 0, 5);
-}
-
-/** False once the process is gone or a zombie (dead, not yet reaped). */
-export function isRunning(pid: number): boolean {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return false;
-  }
-  // The state letter follows the command name, which is in parentheses and may itself hold ')'.
-  const state = stat.charAt(stat.lastIndexOf(')') + 2);
-  return state !== 'Z' && state !== 'X';
 }
